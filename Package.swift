@@ -1,0 +1,80 @@
+// swift-tools-version:6.0
+//
+// Pullwarden: a kubelet image credential provider (exec plugin) with KEP-2535-style pull records.
+//
+// Layout, from the bottom up:
+//   C shims        CJansson (all JSON), CCurl (all HTTP; libcurl is dlopen'd on first use)
+//   core library   PullwardenCore: protocol types, image matching, sources, records, verification
+//   executables    pullwarden (thin command tree), pullwarden-fixtures (golden fixture runner)
+//   plugins        check-fixtures (runs Fixtures/ through the built binary)
+import PackageDescription
+
+let package = Package(
+  name: "pullwarden",
+  products: [
+    .executable(name: "pullwarden", targets: ["pullwarden"]),
+    .executable(name: "pullwarden-fixtures", targets: ["pullwarden-fixtures"]),
+    .plugin(name: "CheckFixtures", targets: ["CheckFixtures"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+  ],
+  targets: [
+    // MARK: C shims
+
+    .target(
+      name: "CJansson",
+      linkerSettings: [.linkedLibrary("jansson")]
+    ),
+
+    // MARK: Core library
+
+    .target(
+      name: "PullwardenCore",
+      dependencies: [
+        "CJansson",
+        "Yams",
+        .product(name: "Crypto", package: "swift-crypto"),
+      ]
+    ),
+
+    // MARK: Executables
+
+    .executableTarget(
+      name: "pullwarden",
+      dependencies: [
+        "PullwardenCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]
+    ),
+    .target(name: "FixtureKit"),
+    .executableTarget(
+      name: "pullwarden-fixtures",
+      dependencies: ["FixtureKit"]
+    ),
+
+    // MARK: Plugins
+
+    .plugin(
+      name: "CheckFixtures",
+      capability: .command(
+        intent: .custom(verb: "check-fixtures", description: "Run every case under Fixtures/ through the built pullwarden")
+      ),
+      dependencies: ["pullwarden-fixtures"]
+    ),
+
+    // MARK: Tests
+
+    .testTarget(
+      name: "PullwardenCoreTests",
+      dependencies: ["PullwardenCore"]
+    ),
+    .testTarget(
+      name: "PullwardenEndToEndTests",
+      dependencies: ["pullwarden", "FixtureKit"]
+    ),
+  ],
+  swiftLanguageModes: [.v6]
+)

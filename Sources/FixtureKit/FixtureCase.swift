@@ -1,0 +1,48 @@
+import Foundation
+
+/// One golden case under `Fixtures/`: a folder with an `args` file and the expected outcome.
+///
+/// Files in a case folder:
+/// - `args`: the command-line arguments, one per line (required; marks the folder as a case).
+/// - `stdin` or `request.json`: what is piped to stdin (empty when neither exists).
+/// - `env`: extra `NAME=value` lines for the environment.
+/// - `expected-exit`: the exit status (default 0).
+/// - `expected-stdout.json`: stdout must be one line of JSON equal to this (member order ignored).
+///   `expected-stdout`: stdout must equal this byte for byte. Neither: stdout must be empty.
+/// - `expected-stderr`: every non-blank line must appear in stderr. Absent: stderr must be empty.
+/// - `README` or `description`: what the case shows (printed on failure).
+///
+/// The case runs in a fresh copy of its folder, which is the working directory; `$CASE` in expected
+/// output stands for that copy's path, and `${NAME}` in any text file of the copy is replaced by the
+/// value of variable NAME from `FixtureRunner.variables` (e.g. a test server's address).
+public struct FixtureCase: Sendable, CustomStringConvertible, Hashable {
+  /// Path relative to the fixtures root, e.g. `provide/v1-basic`.
+  public var name: String
+  public var directory: URL
+
+  public var description: String { name }
+
+  /// Every case folder below `root`, sorted by name.
+  public static func discover(in root: URL) -> [FixtureCase] {
+    guard let enumerator = FileManager.default.enumerator(at: root, includingPropertiesForKeys: [.isDirectoryKey]) else {
+      return []
+    }
+    var cases: [FixtureCase] = []
+    let rootPath = root.standardizedFileURL.path
+    for case let url as URL in enumerator where url.lastPathComponent == "args" {
+      let directory = url.deletingLastPathComponent().standardizedFileURL
+      var name = String(directory.path.dropFirst(rootPath.count))
+      while name.hasPrefix("/") { name.removeFirst() }
+      cases.append(FixtureCase(name: name, directory: directory))
+    }
+    return cases.sorted { $0.name < $1.name }
+  }
+}
+
+/// The outcome of running one case.
+public struct FixtureResult: Sendable {
+  public var fixture: FixtureCase
+  /// Empty when the case passed.
+  public var failures: [String]
+  public var passed: Bool { failures.isEmpty }
+}

@@ -1,0 +1,138 @@
+import Foundation
+
+/// Runs fixture cases through a built `pullwarden` binary and compares the results.
+public struct FixtureRunner: Sendable {
+  public var binary: URL
+  /// Values substituted for `${NAME}` in the copied case files.
+  public var variables: [String: String]
+  /// A case running longer than this is killed and fails.
+  public var timeout: TimeInterval
+
+  public init(binary: URL, variables: [String: String] = [:], timeout: TimeInterval = 60) {
+    self.binary = binary
+    self.variables = variables
+    self.timeout = timeout
+  }
+
+  public func run(_ fixture: FixtureCase) -> FixtureResult {
+    var failures: [String] = []
+    do {
+      let workspace = try prepareCopy(of: fixture)
+      defer { try? FileManager.default.removeItem(at: workspace.deletingLastPathComponent()) }
+      let arguments = try lines(of: workspace.appendingPathComponent("args"))
+      let stdin = try stdinBytes(in: workspace)
+      var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
+      if let envFile = try? lines(of: workspace.appendingPathComponent("env")) {
+        for line in envFile {
+          guard let equals = line.firstIndex(of: "=") else { continue }
+          environment[String(line[..<equals])] = String(line[line.index(after: equals)...])
+        }
+      }
+      let outcome = try ProcessRunner.run(
+        binary, arguments: arguments, stdin: stdin, environment: environment, directory: workspace, timeout: timeout)
+      if outcome.timedOut { failures.append("timed out after \(Int(timeout)) s") }
+      let casePath = workspace.path
+      let stdout = String(decoding: outcome.stdout, as: UTF8.self).replacingOccurrences(of: casePath, with: "$CASE")
+      let stderr = String(decoding: outcome.stderr, as: UTF8.self).replacingOccurrences(of: casePath, with: "$CASE")
+
+      let expectedExit = (try? String(contentsOf: workspace.appendingPathComponent("expected-exit"), encoding: .utf8))
+        .flatMap { Int32($0.trimmingCharacters(in: .whitespacesAndNewlines)) } ?? 0
+      if outcome.status != expectedExit {
+        failures.append("exit status \(outcome.status), expected \(expectedExit)")
+      }
+      failures += compareStdout(stdout, in: workspace)
+      failures += compareStderr(stderr, in: workspace)
+      if !failures.isEmpty {
+        failures.append("stdout was: \(stdout.isEmpty ? "(empty)" : stdout)")
+        failures.append("stderr was: \(stderr.isEmpty ? "(empty)" : stderr)")
+      }
+    } catch {
+      failures.append("could not run the case: \(error)")
+    }
+    return FixtureResult(fixture: fixture, failures: failures)
+  }
+
+  // MARK: Preparing
+
+  /// Copies the case into a new temporary folder and substitutes variables in its text files.
+  private func prepareCopy(of fixture: FixtureCase) throws -> URL {
+    let parent = FileManager.default.temporaryDirectory.appendingPathComponent("pullwarden-fixture-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
+    let copy = parent.appendingPathComponent(fixture.directory.lastPathComponent)
+    try FileManager.default.copyItem(at: fixture.directory, to: copy)
+    if let enumerator = FileManager.default.enumerator(at: copy, includingPropertiesForKeys: [.isRegularFileKey]) {
+      for case let file as URL in enumerator {
+        guard (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
+          var text = try? String(contentsOf: file, encoding: .utf8), text.contains("${")
+        else { continue }
+        for (name, value) in variables { text = text.replacingOccurrences(of: "${\(name)}", with: value) }
+        text = text.replacingOccurrences(of: "${CASE}", with: copy.path)
+        try text.write(to: file, atomically: true, encoding: .utf8)
+      }
+    }
+    return copy
+  }
+
+  private func stdinBytes(in workspace: URL) throws -> Data {
+    for name in ["stdin", "request.json"] {
+      let url = workspace.appendingPathComponent(name)
+      if FileManager.default.fileExists(atPath: url.path) { return try Data(contentsOf: url) }
+    }
+    return Data()
+  }
+
+  private func lines(of url: URL) throws -> [String] {
+    try String(contentsOf: url, encoding: .utf8).split(separator: "\n", omittingEmptySubsequences: false)
+      .map(String.init).filter { !$0.isEmpty }
+  }
+
+  // MARK: Comparing
+
+  private func compareStdout(_ stdout: String, in workspace: URL) -> [String] {
+    let jsonURL = workspace.appendingPathComponent("expected-stdout.json")
+    let exactURL = workspace.appendingPathComponent("expected-stdout")
+    if let expectedText = try? String(contentsOf: jsonURL, encoding: .utf8) {
+      var problems: [String] = []
+      if !stdout.hasSuffix("\n") || stdout.dropLast().contains("\n") {
+        problems.append("stdout is not exactly one newline-terminated line")
+      }
+      guard let actual = try? JSONSerialization.jsonObject(with: Data(stdout.utf8), options: [.fragmentsAllowed]) else {
+        return problems + ["stdout is not JSON"]
+      }
+      guard let expected = try? JSONSerialization.jsonObject(with: Data(expectedText.utf8), options: [.fragmentsAllowed]) else {
+        return problems + ["expected-stdout.json is not JSON"]
+      }
+      if !JSONComparison.equal(actual, expected) {
+        problems.append("stdout differs from expected-stdout.json: expected \(JSONComparison.canonical(expected))")
+      }
+      return problems
+    }
+    if let expected = try? String(contentsOf: exactURL, encoding: .utf8) {
+      return stdout == expected ? [] : ["stdout differs from expected-stdout"]
+    }
+    return stdout.isEmpty ? [] : ["stdout should be empty"]
+  }
+
+  private func compareStderr(_ stderr: String, in workspace: URL) -> [String] {
+    guard let expected = try? lines(of: workspace.appendingPathComponent("expected-stderr")) else {
+      return stderr.isEmpty ? [] : ["stderr should be empty"]
+    }
+    return expected.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !stderr.contains($0) }
+      .map { "stderr lacks: \($0)" }
+  }
+}
+
+/// Order-insensitive equality for values from JSONSerialization.
+enum JSONComparison {
+  static func equal(_ a: Any, _ b: Any) -> Bool {
+    canonical(a) == canonical(b)
+  }
+
+  /// A canonical text form: object keys sorted, numbers and strings as JSON.
+  static func canonical(_ value: Any) -> String {
+    guard let data = try? JSONSerialization.data(withJSONObject: value, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]) else {
+      return String(describing: value)
+    }
+    return String(decoding: data, as: UTF8.self)
+  }
+}

@@ -1,0 +1,23 @@
+/// One whole `pullwarden provide` run, from stdin bytes to stdout bytes, without touching the
+/// process's streams: the executable and the tests both call this.
+public enum ProvideRun {
+  /// Exit status for each kind of failure, as documented in the README.
+  public static func exitCode(for kind: PullwardenError.Kind) -> Int32 {
+    switch kind {
+    case .request: return 1
+    case .config: return 2
+    case .source: return 3
+    case .records: return 4
+    }
+  }
+
+  /// Loads the config, answers the request, and returns the encoded response.
+  public static func run(
+    configPath: String, input: [UInt8], now: Timestamp = .now(), diagnostics: Diagnostics = .discard
+  ) throws(PullwardenError) -> [UInt8] {
+    let config = try PullwardenConfig.load(path: configPath)
+    let request = try CredentialProviderRequest.decode(input)
+    let outcome = try Provider(config: config).provide(request, now: now, diagnostics: diagnostics)
+    return outcome.response.encoded()
+  }
+}

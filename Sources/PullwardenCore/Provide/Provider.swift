@@ -1,0 +1,95 @@
+/// Answers one `CredentialProviderRequest` from the configured sources.
+///
+/// Pure apart from the sources' own reads: it decides the cache scope, asks every relevant source in
+/// config order, assigns auth keys, and returns both the response and the credentials the kubelet will
+/// try for the requested image (which the record store hashes and records).
+public struct Provider: Sendable {
+  public let config: PullwardenConfig
+
+  public init(config: PullwardenConfig) {
+    self.config = config
+  }
+
+  public struct Outcome: Sendable {
+    public var response: CredentialProviderResponse
+    /// Credentials in the response whose keys match the requested image, with their origins.
+    public var handedOut: [SuppliedCredential]
+    /// Sources that served the image (matched by `matchImages`), in config order.
+    public var matchedSources: [String]
+  }
+
+  public func provide(
+    _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics = .discard
+  ) throws(PullwardenError) -> Outcome {
+    let image = URLLocation(image: request.reference)
+    let matched = config.sources.filter { $0.common.serves(image) }
+    guard !matched.isEmpty else {
+      return miss(request, matched: [])
+    }
+    let scope = cacheScope(for: image, matched: matched)
+    let context = ProvideContext(request: request, scope: scope, now: now, diagnostics: diagnostics)
+    // A Global answer is reused for every image, so it must hold every source's credentials.
+    let consulted = scope == .global ? config.sources : matched
+
+    var supplied: [SuppliedCredential] = []
+    for source in consulted {
+      supplied += try source.credentials(for: context)
+    }
+    if supplied.isEmpty { return miss(request, matched: matched) }
+
+    let assignment = AuthKeys.assign(supplied)
+    for lost in assignment.dropped {
+      diagnostics.warn(
+        "credential from source \"\(lost.sourceName)\" for \(lost.key) not returned: another credential already uses that key and it cannot be aliased")
+    }
+    var duration = consulted.map(\.common.cacheDuration).min()!
+    for item in supplied {
+      if let expiresAt = item.expiresAt { duration = min(duration, max(.zero, now.duration(until: expiresAt))) }
+    }
+    let response = CredentialProviderResponse(
+      apiVersion: request.apiVersion, cacheKeyType: scope, cacheDuration: duration, auth: assignment.auth)
+    let droppedKeys = Set(assignment.dropped.map { ObjectIdentifierKey($0) })
+    let handedOut = supplied.filter { $0.key.matches(image) && !droppedKeys.contains(ObjectIdentifierKey($0)) }
+    return Outcome(response: response, handedOut: handedOut, matchedSources: matched.map(\.common.name))
+  }
+
+  /// The widest `cacheKeyType` that is still correct for every image the kubelet would reuse the
+  /// answer for.
+  ///
+  /// Start from the narrowest type among the sources serving the image. Registry is only kept if every
+  /// source that serves any image of this registry allows it (otherwise a cached answer would hide
+  /// that source for its images); Global only if every source allows it.
+  func cacheScope(for image: URLLocation, matched: [any CredentialSource]) -> CacheKeyType {
+    var scope = matched.map(\.common.cacheKeyType).min()!
+    if scope >= .registry {
+      let peers = config.sources.filter { $0.common.servesRegistry(of: image) }
+      scope = min(scope, peers.map(\.common.cacheKeyType).min()!)
+    }
+    if scope == .global {
+      scope = config.sources.map(\.common.cacheKeyType).min()!
+    }
+    return scope
+  }
+
+  private func miss(_ request: CredentialProviderRequest, matched: [any CredentialSource]) -> Outcome {
+    // A miss is cached only for this image and only briefly: credentials may appear soon.
+    let response = CredentialProviderResponse(
+      apiVersion: request.apiVersion, cacheKeyType: .image, cacheDuration: config.missCacheDuration, auth: [])
+    return Outcome(response: response, handedOut: [], matchedSources: matched.map(\.common.name))
+  }
+}
+
+/// Identity of a supplied credential for set membership (key, credential and origin).
+private struct ObjectIdentifierKey: Hashable {
+  var key: String
+  var credential: RegistryCredential
+  var origin: CredentialOrigin
+  var source: String
+
+  init(_ item: SuppliedCredential) {
+    key = item.key.text
+    credential = item.credential
+    origin = item.origin
+    source = item.sourceName
+  }
+}

@@ -1,0 +1,136 @@
+/// A service account's identity, as KEP-2535 pull records and KEP-4412 tokens carry it.
+public struct ServiceAccountCoordinates: Hashable, Sendable, CustomStringConvertible {
+  public var namespace: String
+  public var name: String
+  public var uid: String
+
+  public init(namespace: String, name: String, uid: String) {
+    self.namespace = namespace
+    self.name = name
+    self.uid = uid
+  }
+
+  public var description: String { "\(namespace)/\(name)" }
+}
+
+/// Who a credential belongs to. Neither set means node-wide: any pod on the node may use images
+/// pulled with it (`nodePodsAccessible` in a pull record).
+public struct CredentialOrigin: Hashable, Sendable {
+  public var secret: SecretCoordinates?
+  public var serviceAccount: ServiceAccountCoordinates?
+
+  public static let node = CredentialOrigin(secret: nil, serviceAccount: nil)
+
+  public init(secret: SecretCoordinates? = nil, serviceAccount: ServiceAccountCoordinates? = nil) {
+    self.secret = secret
+    self.serviceAccount = serviceAccount
+  }
+
+  public var isNodeWide: Bool { secret == nil && serviceAccount == nil }
+}
+
+/// One credential a source offers for a request.
+public struct SuppliedCredential: Sendable {
+  /// The registry key it is valid for (the auth key the kubelet matches images against).
+  public var key: RegistryKey
+  public var credential: RegistryCredential
+  public var origin: CredentialOrigin
+  /// When the credential itself stops working (a token's expiry); nil for static passwords.
+  public var expiresAt: Timestamp?
+  /// The configured source that supplied it.
+  public var sourceName: String
+
+  public init(
+    key: RegistryKey, credential: RegistryCredential, origin: CredentialOrigin, expiresAt: Timestamp? = nil,
+    sourceName: String
+  ) {
+    self.key = key
+    self.credential = credential
+    self.origin = origin
+    self.expiresAt = expiresAt
+    self.sourceName = sourceName
+  }
+}
+
+/// What a source is asked: which image, and how widely the answer will be reused.
+public struct ProvideContext: Sendable {
+  public var request: CredentialProviderRequest
+  /// The response's `cacheKeyType`, decided before any source runs: a source must include every
+  /// credential the kubelet could need for any image the cached answer will be reused for.
+  public var scope: CacheKeyType
+  public var now: Timestamp
+  public var diagnostics: Diagnostics
+  let image: URLLocation
+
+  public init(request: CredentialProviderRequest, scope: CacheKeyType, now: Timestamp, diagnostics: Diagnostics) {
+    self.request = request
+    self.scope = scope
+    self.now = now
+    self.diagnostics = diagnostics
+    self.image = URLLocation(image: request.reference)
+  }
+
+  /// Whether credentials stored under `key` belong in this response, for a source with `patterns`.
+  ///
+  /// Image scope: the key matches the image. Registry scope: the key names the image's registry (any
+  /// path). Global scope: the key names a registry the source's `matchImages` covers.
+  public func includes(_ key: RegistryKey, within patterns: [ImagePattern]) -> Bool {
+    switch scope {
+    case .image:
+      return key.matches(image)
+    case .registry:
+      return key.matchesRegistry(of: image)
+    case .global:
+      let keyLocation = URLLocation(key.text)
+      return patterns.contains { $0.matchesRegistry(of: keyLocation) }
+    }
+  }
+}
+
+/// Settings every source has, whatever its type.
+public struct SourceCommon: Sendable {
+  public var name: String
+  public var matchImages: [ImagePattern]
+  public var cacheKeyType: CacheKeyType
+  public var cacheDuration: GoDuration
+
+  /// Whether the source serves `image` (one of its patterns matches).
+  func serves(_ image: URLLocation) -> Bool {
+    matchImages.contains { $0.matches(image) }
+  }
+
+  /// Whether the source could serve some image in the registry of `image`.
+  func servesRegistry(of image: URLLocation) -> Bool {
+    matchImages.contains { $0.matchesRegistry(of: image) }
+  }
+}
+
+/// A place credentials come from. Implementations are built once from the config (no I/O) and asked
+/// per request.
+public protocol CredentialSource: Sendable {
+  /// The `type` value that selects this source in the config.
+  static var typeName: String { get }
+  /// Keys this type accepts in its config entry, besides the common ones.
+  static var settingKeys: [String] { get }
+
+  var common: SourceCommon { get }
+
+  /// Reads the type-specific settings; relative paths are resolved against `baseDirectory`.
+  init(common: SourceCommon, settings: ObjectReader, baseDirectory: String) throws(PullwardenError)
+
+  /// The credentials for `context`, in the order they should be tried.
+  func credentials(for context: ProvideContext) throws(PullwardenError) -> [SuppliedCredential]
+}
+
+extension CredentialSource {
+  /// The source's `type` value, from an instance.
+  public var typeName: String { Self.typeName }
+
+  /// Builds a source of this type as an existential (calling `init` through `any
+  /// CredentialSource.Type` with typed throws crashes the Swift 6.3 compiler).
+  static func make(common: SourceCommon, settings: ObjectReader, baseDirectory: String) throws(PullwardenError)
+    -> any CredentialSource
+  {
+    try Self(common: common, settings: settings, baseDirectory: baseDirectory)
+  }
+}

@@ -1,0 +1,157 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// A failed system call on a path, with the C error number kept for callers that branch on it.
+public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// What was attempted, in words: "open", "read", "list", "rename", ...
+  public var operation: String
+  public var path: String
+  public var code: Int32
+
+  public init(_ operation: String, _ path: String, code: Int32 = errno) {
+    self.operation = operation
+    self.path = path
+    self.code = code
+  }
+
+  /// The C library's text for `code`, e.g. "No such file or directory".
+  public var reason: String { String(cString: strerror(code)) }
+
+  public var isNotFound: Bool { code == ENOENT }
+
+  public var description: String { "cannot \(operation) \(path): \(reason)" }
+}
+
+/// Thin, typed wrappers over the few file-system calls Pullwarden needs.
+///
+/// Foundation's FileManager would cost start-up time on the kubelet's hot path; these are direct
+/// syscalls with errno kept, in the spirit of swift-system.
+public enum FileIO {
+  /// The contents of the regular file at `path`, refusing files larger than `limit` bytes.
+  ///
+  /// - Throws: `SystemError` for open/read failures; `FileTooLarge` when the file exceeds `limit`.
+  public static func readFile(_ path: String, limit: Int) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC)
+    guard fd >= 0 else { throw SystemError("open", path) }
+    defer { close(fd) }
+    var info = stat()
+    guard fstat(fd, &info) == 0 else { throw SystemError("stat", path) }
+    if (info.st_mode & S_IFMT) == S_IFDIR { throw SystemError("read", path, code: EISDIR) }
+    if (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) > limit {
+      throw FileTooLarge(path: path, limit: limit)
+    }
+    return try readAll(fd: fd, limit: limit, name: path)
+  }
+
+  /// Everything readable from `fd` until end of file, refusing more than `limit` bytes.
+  public static func readAll(fd: Int32, limit: Int, name: String) throws -> [UInt8] {
+    var bytes: [UInt8] = []
+    var chunk = 64 * 1024
+    while true {
+      let start = bytes.count
+      // Read at most one byte past the limit so an oversized input is detected, not silently cut.
+      let want = min(chunk, limit + 1 - start)
+      if want <= 0 { throw FileTooLarge(path: name, limit: limit) }
+      bytes.append(contentsOf: repeatElement(0, count: want))
+      let got = bytes.withUnsafeMutableBytes { buffer in
+        read(fd, buffer.baseAddress! + start, want)
+      }
+      if got < 0 {
+        if errno == EINTR {
+          bytes.removeLast(want)
+          continue
+        }
+        throw SystemError("read", name)
+      }
+      bytes.removeLast(want - got)
+      if got == 0 { return bytes }
+      if bytes.count > limit { throw FileTooLarge(path: name, limit: limit) }
+      chunk = min(chunk * 2, 1 << 20)
+    }
+  }
+
+  /// Names in the directory at `path` (no `.` or `..`), sorted byte-wise so results are repeatable.
+  public static func directoryEntries(_ path: String) throws -> [String] {
+    guard let dir = opendir(path) else { throw SystemError("list", path) }
+    defer { closedir(dir) }
+    var names: [String] = []
+    while true {
+      errno = 0
+      guard let entry = readdir(dir) else {
+        if errno != 0 { throw SystemError("list", path) }
+        break
+      }
+      let name = withUnsafeBytes(of: entry.pointee.d_name) { raw in
+        String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
+      }
+      if name == "." || name == ".." { continue }
+      names.append(name)
+    }
+    return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+  }
+
+  /// The kind of file at `path` without following a final symbolic link, or nil if it does not exist.
+  public static func fileType(_ path: String, followLinks: Bool = true) throws -> FileType? {
+    var info = stat()
+    let result = followLinks ? stat(path, &info) : lstat(path, &info)
+    if result != 0 {
+      if errno == ENOENT || errno == ENOTDIR { return nil }
+      throw SystemError("stat", path)
+    }
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return .regular
+    case S_IFDIR: return .directory
+    case S_IFLNK: return .symbolicLink
+    default: return .other
+    }
+  }
+
+  public enum FileType: Sendable, Equatable {
+    case regular, directory, symbolicLink, other
+  }
+
+  /// Joins a base directory and a relative path (an absolute `path` is kept), dropping `.` components
+  /// and repeated slashes. `..` is kept: resolving it textually is wrong across symbolic links.
+  public static func resolve(_ path: String, relativeTo base: String) -> String {
+    let joined = path.hasPrefix("/") || base.isEmpty ? path : base + "/" + path
+    let absolute = joined.hasPrefix("/")
+    let parts = joined.split(separator: "/").filter { $0 != "." }
+    let text = parts.joined(separator: "/")
+    return absolute ? "/" + text : (text.isEmpty ? "." : text)
+  }
+
+  /// The directory part of `path` ("." when there is none).
+  public static func directoryName(_ path: String) -> String {
+    guard let slash = path.utf8.lastIndex(of: UInt8(ascii: "/")) else { return "." }
+    if slash == path.utf8.startIndex { return "/" }
+    return String(path[..<slash])
+  }
+
+  /// The current working directory, used to make configured paths absolute in messages.
+  public static func currentDirectory() -> String {
+    var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
+    guard getcwd(&buffer, buffer.count) != nil else { return "." }
+    return String(cString: buffer)
+  }
+}
+
+/// A file or stream larger than Pullwarden accepts for its purpose.
+public struct FileTooLarge: Error, Sendable, Equatable, CustomStringConvertible {
+  public var path: String
+  public var limit: Int
+  public var description: String { "\(path) is larger than \(ByteCount(limit))" }
+}
+
+/// A byte count printed the way people read it: "1 MiB", "64 KiB", "512 bytes".
+public struct ByteCount: CustomStringConvertible, Sendable {
+  public var value: Int
+  public init(_ value: Int) { self.value = value }
+  public var description: String {
+    if value >= 1 << 20 && value % (1 << 20) == 0 { return "\(value >> 20) MiB" }
+    if value >= 1 << 10 && value % (1 << 10) == 0 { return "\(value >> 10) KiB" }
+    return "\(value) bytes"
+  }
+}

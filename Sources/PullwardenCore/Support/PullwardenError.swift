@@ -1,0 +1,35 @@
+/// A failure Pullwarden reports to whoever ran it: what went wrong and where, never a secret.
+///
+/// Every message is written for the kubelet's log line (`pullwarden: <what> (<where>)`), so `what` names
+/// the problem and `location` names the file, stream, field or endpoint it came from. Code that builds
+/// these errors must never interpolate a token, password, auth string or response body.
+public struct PullwardenError: Error, Sendable, Equatable, CustomStringConvertible {
+  /// Which part of the input or environment was at fault; the command maps it to an exit code.
+  public enum Kind: String, Sendable, Equatable {
+    /// The request on stdin (CredentialProviderRequest or a verify request).
+    case request
+    /// Pullwarden's own configuration file, or a command-line option.
+    case config
+    /// A credential source: a file, a Secret, a token endpoint, the API server.
+    case source
+    /// The on-disk record store.
+    case records
+  }
+
+  public var kind: Kind
+  /// The problem, e.g. `"image" must be a string, found number`.
+  public var what: String
+  /// Where it was found, e.g. `stdin, image` or `/etc/pullwarden/config.yaml:7:5, sources[0].type`.
+  public var location: String?
+
+  public init(_ kind: Kind, _ what: String, at location: String? = nil) {
+    self.kind = kind
+    self.what = what
+    self.location = location
+  }
+
+  public var description: String {
+    guard let location, !location.isEmpty else { return what }
+    return "\(what) (\(location))"
+  }
+}

@@ -1,0 +1,35 @@
+import FixtureKit
+import Foundation
+
+// pullwarden-fixtures --binary PATH [--fixtures DIR] [--set NAME=VALUE]... [CASE-PREFIX...]
+//
+// Runs the golden cases under Fixtures/ through a built pullwarden binary. The check-fixtures plugin
+// and CI call it; it prints one line per case and exits non-zero when any case fails.
+var arguments = CommandLine.arguments.dropFirst()
+var binary: String?
+var fixtures = "Fixtures"
+var variables: [String: String] = [:]
+var filters: [String] = []
+while let argument = arguments.popFirst() {
+  switch argument {
+  case "--binary": binary = arguments.popFirst()
+  case "--fixtures": fixtures = arguments.popFirst() ?? fixtures
+  case "--set":
+    if let pair = arguments.popFirst(), let equals = pair.firstIndex(of: "=") {
+      variables[String(pair[..<equals])] = String(pair[pair.index(after: equals)...])
+    }
+  case "-h", "--help":
+    print("usage: pullwarden-fixtures --binary PATH [--fixtures DIR] [--set NAME=VALUE]... [CASE-PREFIX...]")
+    exit(0)
+  default: filters.append(argument)
+  }
+}
+guard let binary else {
+  FileHandle.standardError.write(Data("pullwarden-fixtures: --binary is required\n".utf8))
+  exit(64)
+}
+var cases = FixtureCase.discover(in: URL(fileURLWithPath: fixtures))
+if !filters.isEmpty { cases = cases.filter { fixture in filters.contains { fixture.name.hasPrefix($0) } } }
+let runner = FixtureRunner(binary: URL(fileURLWithPath: binary), variables: variables)
+let ok = runner.runAll(cases) { print($0) }
+exit(ok ? 0 : 1)

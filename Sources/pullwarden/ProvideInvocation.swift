@@ -1,0 +1,86 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import PullwardenCore
+
+/// The `provide` command's work, shared by the fast path and the ArgumentParser command.
+enum ProvideInvocation {
+  /// The config path when `arguments` are exactly `provide --config FILE` or `provide --config=FILE`.
+  static func configPath(in arguments: [String]) -> String? {
+    let rest = arguments.dropFirst()
+    guard rest.first == "provide" else { return nil }
+    let options = Array(rest.dropFirst())
+    if options.count == 2, options[0] == "--config", !options[1].isEmpty, !options[1].hasPrefix("-") {
+      return options[1]
+    }
+    if options.count == 1, options[0].hasPrefix("--config=") {
+      let path = String(options[0].dropFirst("--config=".count))
+      return path.isEmpty ? nil : path
+    }
+    return nil
+  }
+
+  /// Reads stdin, answers, writes stdout; returns the exit status. Nothing reaches stdout on failure.
+  static func run(configPath: String) -> Int32 {
+    let output: [UInt8]
+    do {
+      output = try ProvideRun.run(configPath: configPath, input: try readRequest(), diagnostics: .standardError)
+    } catch {
+      StandardStreams.reportError(error)
+      return ProvideRun.exitCode(for: error.kind)
+    }
+    guard StandardStreams.writeOut(output) else {
+      StandardStreams.writeError("pullwarden: cannot write the response to stdout: \(String(cString: strerror(errno)))\n")
+      return 5
+    }
+    return 0
+  }
+
+  /// All of stdin, refusing more than the request size limit.
+  private static func readRequest() throws(PullwardenError) -> [UInt8] {
+    let limit = CredentialProviderRequest.sizeLimit
+    do {
+      return try FileIO.readAll(fd: 0, limit: limit, name: "stdin")
+    } catch is FileTooLarge {
+      throw PullwardenError(.request, "request is larger than \(ByteCount(limit))", at: "stdin")
+    } catch {
+      throw PullwardenError(.request, "cannot read the request: \(error)", at: "stdin")
+    }
+  }
+}
+
+/// Whole-buffer writes to stdout and stderr.
+enum StandardStreams {
+  @discardableResult
+  static func writeOut(_ bytes: [UInt8]) -> Bool { write(fd: 1, bytes) }
+
+  @discardableResult
+  static func writeOut(_ text: String) -> Bool { write(fd: 1, Array(text.utf8)) }
+
+  static func writeError(_ text: String) { write(fd: 2, Array(text.utf8)) }
+
+  /// `pullwarden: <what> (<where>)`, one line.
+  static func reportError(_ error: PullwardenError) {
+    writeError("pullwarden: \(error)\n")
+  }
+
+  @discardableResult
+  private static func write(fd: Int32, _ bytes: [UInt8]) -> Bool {
+    var offset = 0
+    while offset < bytes.count {
+      let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
+      if written < 0 {
+        if errno == EINTR { continue }
+        return false
+      }
+      offset += written
+    }
+    return true
+  }
+}
+
+enum PullwardenVersion {
+  static let current = "0.1.0"
+}

@@ -1,0 +1,73 @@
+import ArgumentParser
+import PullwardenCore
+
+/// The command tree: one type per command, help text from the doc comments.
+struct Pullwarden: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "pullwarden",
+    abstract: "A kubelet image credential provider that records every credential it hands out.",
+    discussion: """
+      Configure it in the kubelet's CredentialProviderConfig with args ["provide", "--config", FILE]; \
+      the kubelet writes a CredentialProviderRequest to stdin and reads the response from stdout.
+      """,
+    version: PullwardenVersion.current,
+    subcommands: [ProvideCommand.self, ConfigCommand.self]
+  )
+}
+
+/// Answers one CredentialProviderRequest from stdin with a CredentialProviderResponse on stdout.
+struct ProvideCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "provide",
+    abstract: "Answer one CredentialProviderRequest (stdin) with a CredentialProviderResponse (stdout).",
+    discussion: """
+      Exit status: 0 answered (possibly with no credentials), 1 bad request, 2 bad config, \
+      3 a credential source failed. On failure stdout is empty and stderr has one line.
+      """
+  )
+
+  @Option(name: [.short, .long], help: ArgumentHelp("Pullwarden config file (YAML or JSON).", valueName: "file"))
+  var config: String
+
+  func run() throws {
+    let status = ProvideInvocation.run(configPath: config)
+    if status != 0 { throw ExitCode(status) }
+  }
+}
+
+/// Checks a config file the way `provide` loads it, without answering a request.
+struct ConfigCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "config",
+    abstract: "Work with Pullwarden config files.",
+    subcommands: [Check.self]
+  )
+
+  struct Check: ParsableCommand {
+    static let configuration = CommandConfiguration(
+      abstract: "Validate a config file and list its sources.",
+      discussion: "Exit status 0 when the file is valid, 2 when it is not (the error is on stderr)."
+    )
+
+    @Option(name: [.short, .long], help: ArgumentHelp("Pullwarden config file (YAML or JSON).", valueName: "file"))
+    var config: String
+
+    func run() throws {
+      let loaded: PullwardenConfig
+      do {
+        loaded = try PullwardenConfig.load(path: config)
+      } catch {
+        StandardStreams.reportError(error)
+        throw ExitCode(ProvideRun.exitCode(for: error.kind))
+      }
+      var lines = ["config \(config) is valid", "records directory: \(loaded.recordsDirectory)"]
+      for source in loaded.sources {
+        let common = source.common
+        lines.append(
+          "source \(common.name): type \(source.typeName), cacheKeyType \(common.cacheKeyType.rawValue), cacheDuration \(common.cacheDuration), matchImages \(common.matchImages.map(\.text).joined(separator: ", "))"
+        )
+      }
+      StandardStreams.writeOut(lines.joined(separator: "\n") + "\n")
+    }
+  }
+}
