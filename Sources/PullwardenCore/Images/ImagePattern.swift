@@ -40,13 +40,13 @@ public struct ImagePattern: Hashable, Sendable, CustomStringConvertible {
     if location.hostLabels.contains(where: \.isEmpty) {
       throw ParseError(reason: "registry host \"\(location.host)\" has an empty DNS label")
     }
-    if let colon = location.authority.lastIndex(of: ":"), location.port.isEmpty {
+    if let colon = location.authority.lastIndex(of: ":") {
       let port = location.authority[location.authority.index(after: colon)...]
-      if location.authority.contains("[") && !port.isEmpty && port.allSatisfy(\.isASCIIDigit) {
-        throw ParseError(reason: "a character class (\"[...]\") cannot be combined with a port: the kubelet cannot split such a host and never matches it")
-      }
       if !port.allSatisfy(\.isASCIIDigit) {
         throw ParseError(reason: "port \"\(port)\" is not a number (ports cannot be globbed)")
+      }
+      if location.port.isEmpty && !port.isEmpty {
+        throw ParseError(reason: "a character class (\"[...]\") cannot be combined with a port: the kubelet cannot split such a host and never matches it")
       }
     }
     if location.path.contains("*") || location.path.contains("[") {

@@ -179,7 +179,12 @@ public struct ObjectReader: Sendable {
 
   /// A Go duration string such as "5m" or "1h30m".
   public func duration(_ key: String) throws(PullwardenError) -> GoDuration? {
-    guard let text = try string(key) else { return nil }
+    let text: String
+    switch object[key] {
+    case nil, .null?: return nil
+    case .string(let value)?: text = value
+    case let other?: throw typeError(key, expected: "a duration such as \"5m\" or \"1h30m\"", found: other)
+    }
     do {
       return try GoDuration(parsing: text)
     } catch {

@@ -65,8 +65,9 @@ public struct Provider: Sendable {
       let peers = config.sources.filter { $0.common.servesRegistry(of: image) }
       scope = min(scope, peers.map(\.common.cacheKeyType).min()!)
     }
-    if scope == .global {
-      scope = config.sources.map(\.common.cacheKeyType).min()!
+    if scope == .global && config.sources.contains(where: { $0.common.cacheKeyType != .global }) {
+      // Some source is narrower; the registry check above already holds, so Registry is safe.
+      scope = .registry
     }
     return scope
   }

@@ -1,0 +1,132 @@
+import Testing
+
+@testable import PullwardenCore
+
+/// The kubelet's URLsMatch rules (keyring_test.go TestUrlsMatch and the spec's §3.2 examples).
+@Suite struct MatchingTests {
+  @Test(arguments: [
+    // No path.
+    ("*.kubernetes.io", "prefix.kubernetes.io", true),
+    ("prefix.*.io", "prefix.kubernetes.io", true),
+    ("prefix.kubernetes.*", "prefix.kubernetes.io", true),
+    ("*-good.kubernetes.io", "prefix-good.kubernetes.io", true),
+    // Paths are plain prefixes.
+    ("*.kubernetes.io/blah", "prefix.kubernetes.io/blah", true),
+    ("prefix.*.io/foo", "prefix.kubernetes.io/foo/bar", true),
+    ("registry.io/foo", "registry.io/foobar", true),
+    ("registry.io/foo/bar", "registry.io/foo", false),
+    // Ports must be equal, including both absent.
+    ("*.kubernetes.io:1111/blah", "prefix.kubernetes.io:1111/blah", true),
+    ("prefix.*.io:1111/foo", "prefix.kubernetes.io:1111/foo/bar", true),
+    ("*.kubernetes.io:1234/blah", "prefix.kubernetes.io:1111/blah", false),
+    ("prefix.*.io/foo", "prefix.kubernetes.io:1111/foo/bar", false),
+    ("registry.io", "registry.io:5000/x", false),
+    ("registry.io:5000", "registry.io/x", false),
+    // Label counts must be equal; a glob never crosses a dot.
+    ("*.kubernetes.io", "kubernetes.io", false),
+    ("*.*.kubernetes.io", "prefix.kubernetes.io", false),
+    ("*.*.kubernetes.io", "kubernetes.io", false),
+    ("*.io", "a.k8s.io", false),
+    ("*", "localhost/app", true),
+    ("*.*", "registry.io/app", true),
+    // Label mismatches.
+    ("kubernetes.io", "kubernetes.com", false),
+    ("k*.io", "quay.io", false),
+    ("app*.k8s.io", "app1.k8s.io/x", true),
+    ("k8s.*", "k8s.io/x", true),
+    ("reg[0-9].io", "reg7.io/x", true),
+    ("reg[^0-9].io", "reg7.io/x", false),
+    ("reg?.io", "reg7.io/x", true),
+    // Case-sensitive.
+    ("Registry.io", "registry.io/x", false),
+    // Docker Hub images arrive as docker.io/...
+    ("docker.io", "docker.io/library/nginx", true),
+    ("index.docker.io", "docker.io/library/nginx", false),
+  ])
+  func urlsMatch(pattern: String, image: String, expected: Bool) {
+    #expect(ImagePattern(unvalidated: pattern).matches(image) == expected)
+  }
+
+  @Test(arguments: [
+    ("", "empty"),
+    ("https://registry.io", "scheme"),
+    ("registry.io/*", "glob"),
+    ("*.myregistry.io/*", "glob"),
+    ("registry.io:abc", "not a number"),
+    ("reg[a-z].io:5000", "port"),
+    ("registry .io", "white space"),
+    ("registry.io?x", "\"?\""),
+    ("reg[a-.io", "character class"),
+    ("a..b", "empty DNS label"),
+    ("/path", "no registry host"),
+  ])
+  func refusesPatternsThatCannotMatch(pattern: String, reasonFragment: String) {
+    #expect {
+      try ImagePattern(parsing: pattern)
+    } throws: { error in
+      (error as? ImagePattern.ParseError)?.reason.contains(reasonFragment) == true
+    }
+  }
+
+  @Test func globsFollowFilepathMatch() {
+    #expect(Glob.matches("*", "anything"))
+    #expect(!Glob.matches("*", "a/b"))
+    #expect(Glob.matches("a\\*b", "a*b"))
+    #expect(!Glob.matches("a\\*b", "axb"))
+    #expect(Glob.matches("[a-c]x", "bx"))
+    #expect(Glob.matches("[\\]]", "]"))
+    #expect(!Glob.matches("[", "["))
+    #expect(Glob.validate("[") != nil)
+    #expect(Glob.validate("[]") != nil)
+    #expect(Glob.validate("a\\") != nil)
+    #expect(Glob.validate("[a-z]*?") == nil)
+  }
+
+  /// keyring.go's key normalization: scheme dropped, /v1/ and /v2/ cut back to the host.
+  @Test(arguments: [
+    ("https://quay.io/v1/", "quay.io"),
+    ("https://quay.io/v2/", "quay.io"),
+    ("http://registry.io:5000", "registry.io:5000"),
+    ("registry.io/team", "registry.io/team"),
+    ("registry.io/", "registry.io"),
+    ("https://*.docker.io/path:1111", "*.docker.io/path:1111"),
+    ("https://index.docker.io/v1/", "docker.io"),
+    ("index.docker.io", "docker.io"),
+  ])
+  func normalizesRegistryKeys(raw: String, key: String) {
+    #expect(RegistryKey(normalizing: raw)?.text == key)
+  }
+
+  /// keyring_test.go TestDockerKeyringForGlob: each key finds `target/foo/bar`.
+  @Test(arguments: [
+    ("https://hello.kubernetes.io", "hello.kubernetes.io"),
+    ("https://*.docker.io", "prefix.docker.io"),
+    ("https://prefix.*.io", "prefix.docker.io"),
+    ("https://prefix.docker.*", "prefix.docker.io"),
+    ("https://*.docker.io/path", "prefix.docker.io/path"),
+    ("https://prefix.*.io/path", "prefix.docker.io/path/subpath"),
+    ("https://*.docker.io:8888", "prefix.docker.io:8888"),
+    ("https://*.docker.io/path:1111", "prefix.docker.io/path:1111"),
+    ("https://*.docker.io/v1/", "prefix.docker.io/path:1111"),
+    ("https://*.docker.io/v2/", "prefix.docker.io/path:1111"),
+    ("prefix.docker.io:1111", "prefix.docker.io:1111/path"),
+    ("*.docker.io:1111", "prefix.docker.io:1111/path"),
+  ])
+  func keysFindTheirImages(raw: String, target: String) throws {
+    let key = try #require(RegistryKey(normalizing: raw))
+    #expect(key.matches(URLLocation(target + "/foo/bar")))
+  }
+
+  /// keyring_test.go TestKeyringMiss.
+  @Test(arguments: [
+    ("https://hello.kubernetes.io", "world.mesos.org/foo/bar"),
+    ("https://*.docker.com", "prefix.docker.io"),
+    ("https://suffix.*.io", "prefix.docker.io"),
+    ("https://prefix.docker.c*", "prefix.docker.io"),
+    ("https://prefix.*.io/path:1111", "prefix.docker.io/path/subpath:1111"),
+  ])
+  func keysMissOtherImages(raw: String, target: String) throws {
+    let key = try #require(RegistryKey(normalizing: raw))
+    #expect(!key.matches(URLLocation(target + "/foo/bar")))
+  }
+}
