@@ -1,0 +1,74 @@
+import FixtureKit
+import Foundation
+import Testing
+
+/// Runs the built `pullwarden` executable as the kubelet does: arguments, stdin, environment.
+///
+/// The binary is the one SwiftPM built next to this test bundle (the test target depends on the
+/// executable target, so `swift test` builds it); `PULLWARDEN_BIN` overrides it, e.g. to test a
+/// release build.
+enum Pullwarden {
+  static let binary: URL = {
+    if let override = ProcessInfo.processInfo.environment["PULLWARDEN_BIN"], !override.isEmpty {
+      return URL(fileURLWithPath: override)
+    }
+    let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [bundleDirectory, bundleDirectory.deletingLastPathComponent()].map { $0.appendingPathComponent("pullwarden") }
+    return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
+  }()
+
+  /// The package's Fixtures folder.
+  static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("Fixtures")
+
+  struct Result {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+    var timedOut: Bool
+  }
+
+  /// Runs `pullwarden arguments...` with `stdin`, in `directory`, with a minimal environment plus `environment`.
+  static func run(
+    _ arguments: [String], stdin: String = "", environment: [String: String] = [:], in directory: String? = nil,
+    timeout: TimeInterval = 60
+  ) throws -> Result {
+    var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
+    env.merge(environment) { $1 }
+    let outcome = try ProcessRunner.run(
+      binary, arguments: arguments, stdin: Data(stdin.utf8), environment: env,
+      directory: directory.map { URL(fileURLWithPath: $0) }, timeout: timeout)
+    return Result(
+      status: outcome.status, stdout: String(decoding: outcome.stdout, as: UTF8.self),
+      stderr: String(decoding: outcome.stderr, as: UTF8.self), timedOut: outcome.timedOut)
+  }
+}
+
+/// A scratch directory for one test, removed afterwards.
+final class Scratch {
+  let path: String
+
+  init() throws {
+    path = FileManager.default.temporaryDirectory.appendingPathComponent("pullwarden-e2e-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+
+  @discardableResult
+  func write(_ name: String, _ contents: String) throws -> String {
+    let url = URL(fileURLWithPath: path).appendingPathComponent(name)
+    try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+    try contents.write(to: url, atomically: true, encoding: .utf8)
+    return url.path
+  }
+}
+
+func request(image: String, version: String = "credentialprovider.kubelet.k8s.io/v1", extra: String = "") -> String {
+  "{\"kind\":\"CredentialProviderRequest\",\"apiVersion\":\"\(version)\",\"image\":\"\(image)\"\(extra)}\n"
+}
+
+/// Parses one line of JSON output into a dictionary.
+func jsonObject(_ text: String) throws -> [String: Any] {
+  try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+}
