@@ -22,6 +22,9 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
 
   public var isNotFound: Bool { code == ENOENT }
 
+  /// The last path component was a symbolic link that `O_NOFOLLOW` refused.
+  public var isSymbolicLink: Bool { code == ELOOP }
+
   public var description: String { "cannot \(operation) \(path): \(reason)" }
 }
 
@@ -33,8 +36,9 @@ public enum FileIO {
   /// The contents of the regular file at `path`, refusing files larger than `limit` bytes.
   ///
   /// - Throws: `SystemError` for open/read failures; `FileTooLarge` when the file exceeds `limit`.
-  public static func readFile(_ path: String, limit: Int) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+  /// - Parameter followLinks: false to refuse a symbolic link as the last component (ELOOP).
+  public static func readFile(_ path: String, limit: Int, followLinks: Bool = true) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
     guard fd >= 0 else { throw SystemError("open", path) }
     defer { close(fd) }
     var info = stat()
@@ -153,5 +157,78 @@ public struct ByteCount: CustomStringConvertible, Sendable {
     if value >= 1 << 20 && value % (1 << 20) == 0 { return "\(value >> 20) MiB" }
     if value >= 1 << 10 && value % (1 << 10) == 0 { return "\(value >> 10) KiB" }
     return "\(value) bytes"
+  }
+}
+
+/// Reads newline-terminated lines from a file descriptor as they arrive (for `verify --batch`, whose
+/// caller may write one request and wait for its answer before writing the next).
+public struct LineReader {
+  public enum Item: Equatable {
+    /// A line without its `\n` (and a `\r` before it).
+    case line([UInt8])
+    /// A line longer than the limit, skipped up to its end.
+    case tooLong
+  }
+
+  private let fd: Int32
+  private let name: String
+  private let limit: Int
+  private var buffer: [UInt8] = []
+  private var start = 0
+  private var finished = false
+  private var discarding = false
+
+  /// - Parameter limit: the longest line accepted, without its newline.
+  public init(fd: Int32, name: String, limit: Int) {
+    self.fd = fd
+    self.name = name
+    self.limit = limit
+  }
+
+  /// The next line, nil at end of input.
+  public mutating func next() throws(SystemError) -> Item? {
+    while true {
+      if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        var line = Array(buffer[start..<newline])
+        start = newline + 1
+        compact()
+        if discarding {
+          discarding = false
+          return .tooLong
+        }
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        return .line(line)
+      }
+      if buffer.count - start > limit {
+        // Keep reading until the end of this line, without keeping it.
+        discarding = true
+        start = buffer.count
+        compact()
+      }
+      if finished {
+        guard start < buffer.count || discarding else { return nil }
+        let line = Array(buffer[start...])
+        start = buffer.count
+        if discarding {
+          discarding = false
+          return .tooLong
+        }
+        return .line(line)
+      }
+      var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+      let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+      if got < 0 {
+        if errno == EINTR { continue }
+        throw SystemError("read", name)
+      }
+      if got == 0 { finished = true } else { buffer += chunk[..<got] }
+    }
+  }
+
+  private mutating func compact() {
+    if start > 1 << 16 || start == buffer.count {
+      buffer.removeFirst(start)
+      start = 0
+    }
   }
 }
