@@ -1,0 +1,111 @@
+import ArgumentParser
+import PullwardenCore
+
+/// The `verify` command's work. Its contract differs from the other commands: stdout always carries a
+/// decision, even for a usage error (`{"mustPull":true,"reason":"error",…}`, exit 2), so that a
+/// caller that only reads stdout fails safe.
+enum VerifyInvocation {
+  /// Parses `arguments` (after `verify`) and runs; returns the exit status.
+  static func main(arguments: [String]) -> Int32 {
+    let command: VerifyCommand
+    do {
+      command = try VerifyCommand.parse(arguments)
+    } catch {
+      if VerifyCommand.exitCode(for: error) == .success {
+        StandardStreams.writeOut(Pullwarden.helpMessage(for: VerifyCommand.self) + "\n")
+        return 0
+      }
+      let format: VerifyOptions.Format = zip(arguments, arguments.dropFirst()).contains { $0 == ("--format", "text") }
+        || arguments.contains("--format=text") ? .text : .json
+      return fail(PullwardenError(.config, VerifyCommand.message(for: error), at: "command line"), format: format)
+    }
+    return run(command)
+  }
+
+  static func run(_ command: VerifyCommand) -> Int32 {
+    // Known before anything can fail, so even an option error is answered in the requested format.
+    let format = VerifyOptions.Format(rawValue: command.format) ?? .json
+    let session: VerifySession
+    do {
+      let options = try command.options()
+      session = try VerifySession(options: options, batch: command.batch, diagnostics: .standardError)
+    } catch {
+      return fail(error, format: format)
+    }
+    return command.batch ? batch(session) : single(session)
+  }
+
+  private static func single(_ session: VerifySession) -> Int32 {
+    let input: [UInt8]
+    do {
+      input = try FileIO.readAll(fd: 0, limit: VerifyRequest.sizeLimit, name: "stdin")
+    } catch is FileTooLarge {
+      return fail(PullwardenError(.request, "request is larger than \(ByteCount(VerifyRequest.sizeLimit))", at: "stdin"), format: session.options.format)
+    } catch {
+      return fail(PullwardenError(.request, "cannot read the request: \(error)", at: "stdin"), format: session.options.format)
+    }
+    let (decision, error) = session.answer(input, source: "stdin", now: .now())
+    if let error { StandardStreams.reportError(error) }
+    return write(decision, session.options.format) ? decision.exitStatus : 5
+  }
+
+  /// JSON Lines in, one decision per non-blank line out, each written as soon as it is decided.
+  /// Exit 0 when every line was answered, 2 when some line was not a valid request (its answer is
+  /// still on stdout) or stdin could not be read.
+  private static func batch(_ session: VerifySession) -> Int32 {
+    var reader = LineReader(fd: 0, name: "stdin", limit: VerifyRequest.sizeLimit)
+    var number = 0
+    var status: Int32 = 0
+    while true {
+      let item: LineReader.Item?
+      do {
+        item = try reader.next()
+      } catch {
+        StandardStreams.reportError(PullwardenError(.request, "cannot read requests: \(error)", at: "stdin"))
+        return 2
+      }
+      guard let item else { return status }
+      number += 1
+      let decision: PullDecision
+      var failure: PullwardenError?
+      switch item {
+      case .tooLong:
+        failure = PullwardenError(.request, "request is larger than \(ByteCount(VerifyRequest.sizeLimit))", at: "stdin line \(number)")
+        decision = .error(failure!)
+      case .line(let bytes):
+        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
+        (decision, failure) = session.answer(bytes, source: "stdin line \(number)", now: .now())
+      }
+      if let failure {
+        StandardStreams.reportError(failure)
+        status = 2
+      }
+      guard write(decision, session.options.format) else { return 5 }
+    }
+  }
+
+  private static func fail(_ error: PullwardenError, format: VerifyOptions.Format) -> Int32 {
+    StandardStreams.reportError(error)
+    return write(.error(error), format) ? 2 : 5
+  }
+
+  private static func write(_ decision: PullDecision, _ format: VerifyOptions.Format) -> Bool {
+    StandardStreams.writeOut(decision.rendered(format))
+  }
+}
+
+extension VerifyCommand {
+  /// The options as the core takes them; policy, format and version errors say which option.
+  func options() throws(PullwardenError) -> VerifyOptions {
+    var options = VerifyOptions(recordsDirectory: recordsDir)
+    options.policy = try VerificationPolicy.parse(policy)
+    options.allowlist = allowlist
+    options.rules = try KubeletRules.forKubelet(kubeletVersion)
+    options.updateRecords = updateRecords
+    guard let parsed = VerifyOptions.Format(rawValue: format) else {
+      throw PullwardenError(.config, "unknown format \"\(format)\" (expected json or text)", at: "--format")
+    }
+    options.format = parsed
+    return options
+  }
+}
