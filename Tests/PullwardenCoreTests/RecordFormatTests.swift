@@ -67,6 +67,7 @@ import Testing
     (#"{"kind":"ImagePulledRecord","apiVersion":"kubelet.config.k8s.io/v1beta1","imageRef":"r","credentialMapping":{"a":{"nodePodsAccessible":"true"}}}"#, "\"nodePodsAccessible\" must be true or false"),
     (#"{"kind":"ImagePulledRecord","apiVersion":"kubelet.config.k8s.io/v1beta1","imageRef":7}"#, "\"imageRef\" must be a string"),
     (#"{"kind":"ImagePulledRecord","apiVersion":"kubelet.config.k8s.io/v1beta1","imageRef":"r","lastUpdatedTime":"yesterday"}"#, "not an RFC 3339 time"),
+    (#"{"kind":"ImagePulledRecord","apiVersion":"kubelet.config.k8s.io/v1beta1","imageRef":"r","lastUpdatedTime":"2999-01-01T00:00:00Z"}"#, "not an RFC 3339 time between"),
     (#"{"kind":"ImagePulledRecord","apiVersion":"imagemanager.kubelet.config.k8s.io/v1alpha1","imageRef":"r"}"#, "unsupported apiVersion"),
     (#"{"kind":"ImagePullIntent","apiVersion":"kubelet.config.k8s.io/v1beta1","image":"x"}"#, "kind \"ImagePullIntent\" is not \"ImagePulledRecord\""),
     (#"{"apiVersion":"kubelet.config.k8s.io/v1beta1","imageRef":"r"}"#, "missing \"kind\""),

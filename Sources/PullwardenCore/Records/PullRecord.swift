@@ -192,7 +192,7 @@ enum RecordCoding {
   static func time(_ reader: ObjectReader, _ key: String) throws(PullwardenError) -> Timestamp? {
     guard let text = try reader.string(key) else { return nil }
     guard let time = Timestamp(rfc3339: text) else {
-      throw reader.error("\"\(key)\" is not an RFC 3339 time", at: key)
+      throw reader.error("\"\(key)\" is not an RFC 3339 time between the years 1678 and 2261", at: key)
     }
     return time
   }
