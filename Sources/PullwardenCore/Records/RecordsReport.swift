@@ -42,9 +42,9 @@ public enum RecordsReport {
 
   // MARK: list
 
-  /// The `list` table: one row per record file, columns aligned.
+  /// The `list` table: one row per record file, sorted by image ref, columns aligned.
   public static func table(_ listed: [RecordStore.Listed], now: Timestamp) -> String {
-    var rows = [["IMAGE REF", "UPDATED", "HANDED OUT", "CREDENTIALS", "EXPIRES"]]
+    var rows: [[String]] = []
     for item in listed {
       switch item.content {
       case .found(let record, let expiry):
@@ -60,7 +60,8 @@ public enum RecordsReport {
         continue
       }
     }
-    return align(rows)
+    rows.sort { $0[0].utf8.lexicographicallyPrecedes($1[0].utf8) }
+    return align([["IMAGE REF", "UPDATED", "HANDED OUT", "CREDENTIALS", "EXPIRES"]] + rows)
   }
 
   /// `list --format json`: one object per record file.
