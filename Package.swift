@@ -37,7 +37,10 @@ let package = Package(
         "CJansson",
         "Yams",
         .product(name: "Crypto", package: "swift-crypto"),
-      ]
+      ],
+      // Members of modules imported only transitively (Foundation, via Yams) are not visible, so the
+      // core cannot slip back into using Foundation on the hot path.
+      swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
     ),
 
     // MARK: Executables

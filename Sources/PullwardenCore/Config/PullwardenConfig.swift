@@ -58,13 +58,12 @@ public struct PullwardenConfig: Sendable {
     guard let sourceReaders = try root.objectArray("sources") else { throw root.error("missing required field \"sources\"") }
     if sourceReaders.isEmpty { throw root.error("\"sources\" is empty: list at least one credential source", at: "sources") }
     var sources: [any CredentialSource] = []
-    var names: [String: JSONPath] = [:]
     for reader in sourceReaders {
       let source = try makeSource(reader, defaultCacheDuration: defaultCacheDuration, baseDirectory: baseDirectory)
-      if let earlier = names[source.common.name] {
-        throw reader.error("duplicate source name \"\(source.common.name)\" (also used by \(earlier))", at: "name")
+      // A linear scan: configs hold a handful of sources, and a dictionary costs start-up time.
+      if let earlier = sources.firstIndex(where: { $0.common.name == source.common.name }) {
+        throw reader.error("duplicate source name \"\(source.common.name)\" (also used by \(sourceReaders[earlier].path))", at: "name")
       }
-      names[source.common.name] = reader.path
       sources.append(source)
     }
     return PullwardenConfig(

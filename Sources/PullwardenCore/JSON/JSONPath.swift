@@ -38,29 +38,32 @@ public struct JSONPath: Hashable, Sendable, CustomStringConvertible {
 }
 
 /// A parsed document plus what is needed to say where something in it is: its name, which kind of
-/// input it is, and (for YAML) the line and column of each value.
+/// input it is, and (for YAML) how to find the line and column of a value.
+///
+/// Positions are looked up only when an error is reported, by parsing the YAML again: keeping a table
+/// of every value's position costs more on the kubelet's hot path than the parse itself.
 public struct Document: Sendable {
   public var name: String
   public var kind: PullwardenError.Kind
   public var root: JSONValue
-  /// Line and column (1-based) of values by path; empty for JSON, whose parser keeps no positions.
-  public var positions: [JSONPath: (line: Int, column: Int)]
+  /// The YAML text and which document of the stream this is; nil for JSON (no positions).
+  var yamlSource: (bytes: [UInt8], index: Int)?
 
-  public init(name: String, kind: PullwardenError.Kind, root: JSONValue, positions: [JSONPath: (line: Int, column: Int)] = [:]) {
+  public init(name: String, kind: PullwardenError.Kind, root: JSONValue) {
     self.name = name
     self.kind = kind
     self.root = root
-    self.positions = positions
+  }
+
+  init(name: String, kind: PullwardenError.Kind, root: JSONValue, yamlSource: (bytes: [UInt8], index: Int)) {
+    self.init(name: name, kind: kind, root: root)
+    self.yamlSource = yamlSource
   }
 
   /// `file:line:column, at path` when the position is known, else `file, at path`.
   public func location(of path: JSONPath) -> String {
-    var known = path
-    // Fall back to the nearest enclosing value with a known position.
-    while positions[known] == nil && !known.components.isEmpty {
-      known = JSONPath(components: Array(known.components.dropLast()))
-    }
-    let place = positions[known].map { "\(name):\($0.line):\($0.column)" } ?? name
+    let position = yamlSource.flatMap { YAMLLoader.position(of: path, inDocument: $0.index, of: $0.bytes) }
+    let place = position.map { "\(name):\($0.line):\($0.column)" } ?? name
     return path.components.isEmpty ? place : "\(place), at \(path)"
   }
 

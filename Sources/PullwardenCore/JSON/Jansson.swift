@@ -141,8 +141,12 @@ public enum JSON {
       String(cString: raw.bindMemory(to: CChar.self).baseAddress!)
     }
     if text.hasPrefix("duplicate object key") { return text }
-    guard let near = text.range(of: " near ") else { return text }
-    return String(text[..<near.lowerBound])
+    let marker = Array(" near ".utf8)
+    let bytes = Array(text.utf8)
+    guard bytes.count >= marker.count,
+      let start = (0...(bytes.count - marker.count)).first(where: { bytes[$0..<$0 + marker.count].elementsEqual(marker) })
+    else { return text }
+    return String(decoding: bytes[..<start], as: UTF8.self)
   }
 
   private static func location(_ document: String, _ error: json_error_t) -> String {

@@ -68,6 +68,20 @@ public struct GoDuration: Comparable, Hashable, Sendable, CustomStringConvertibl
 
   // MARK: Parsing (Go's time.ParseDuration)
 
+  /// Go's unit table. A switch rather than a dictionary: building a dictionary costs a runtime
+  /// conformance lookup on every start-up.
+  private static func nanosecondsPerUnit(_ unit: Substring) -> UInt64? {
+    switch unit {
+    case "ns": return 1
+    case "us", "µs", "μs": return 1_000
+    case "ms": return 1_000_000
+    case "s": return 1_000_000_000
+    case "m": return 60_000_000_000
+    case "h": return 3_600_000_000_000
+    default: return nil
+    }
+  }
+
   /// Why a duration string was rejected, in Go's words.
   public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
     public var text: String
@@ -76,10 +90,6 @@ public struct GoDuration: Comparable, Hashable, Sendable, CustomStringConvertibl
   }
 
   public init(parsing text: String) throws(ParseError) {
-    let units: [String: UInt64] = [
-      "ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000,
-      "s": 1_000_000_000, "m": 60_000_000_000, "h": 3_600_000_000_000,
-    ]
     var s = Substring(text)
     var negative = false
     if let first = s.first, first == "-" || first == "+" {
@@ -136,7 +146,7 @@ public struct GoDuration: Comparable, Hashable, Sendable, CustomStringConvertibl
       let unitText = s.prefix { $0 != "." && !$0.isASCIIDigit }
       if unitText.isEmpty { throw ParseError(text: text, reason: "missing unit (ns, us, ms, s, m, h)") }
       s = s.dropFirst(unitText.count)
-      guard let unit = units[String(unitText)] else {
+      guard let unit = Self.nanosecondsPerUnit(unitText) else {
         throw ParseError(text: text, reason: "unknown unit \"\(unitText)\" (use ns, us, ms, s, m or h)")
       }
       if whole > limit / unit { throw ParseError(text: text, reason: "value out of range") }

@@ -39,6 +39,7 @@ public enum AuthKeys {
     for key in order {
       let group = groups[key]!
       auth.append((key, group[0].credential))
+      guard group.count > 1 else { continue }
       var aliases = aliasKeys(for: key).filter { !used.contains($0) }.makeIterator()
       for extra in group.dropFirst() {
         if let alias = aliases.next() {

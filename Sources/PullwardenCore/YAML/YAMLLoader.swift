@@ -28,11 +28,11 @@ public enum YAMLLoader {
     }
     var documents: [Document] = []
     do {
-      let parser = try Parser(yaml: text, resolver: .basic)
+      let parser = try makeParser(text)
       while let node = try parser.nextRoot() {
         var converter = Converter()
-        let root = try converter.convert(node, at: .root)
-        documents.append(Document(name: name, kind: kind, root: root, positions: converter.positions))
+        let root = try converter.convert(node)
+        documents.append(Document(name: name, kind: kind, root: root, yamlSource: (bytes, documents.count)))
       }
     } catch let error as PullwardenError {
       throw PullwardenError(kind, error.what, at: name + (error.location.map { ":" + $0 } ?? ""))
@@ -42,6 +42,35 @@ public enum YAMLLoader {
       throw PullwardenError(kind, "invalid YAML", at: name)
     }
     return documents
+  }
+
+  /// A parser that only composes nodes: plain string tags, UTF-8, and no Swift-value construction
+  /// (Yams' defaults read the environment and build lookup tables at first use).
+  private static func makeParser(_ text: String) throws -> Parser {
+    try Parser(yaml: text, resolver: .basic, constructor: Constructor([:], [:], [:]), encoding: .utf8)
+  }
+
+  /// Line and column (1-based) of the value at `path` in document `index`: the key's position for an
+  /// object member, the element's for a list item. Only called to word an error message.
+  static func position(of path: JSONPath, inDocument index: Int, of bytes: [UInt8]) -> (line: Int, column: Int)? {
+    guard let text = String(validating: bytes, as: UTF8.self), let parser = try? makeParser(text) else { return nil }
+    var node: Node?
+    for _ in 0...index { node = try? parser.nextRoot() }
+    var mark = node?.mark
+    for component in path.components {
+      switch (component, node) {
+      case (.key(let key), .mapping(let mapping)?):
+        guard let pair = mapping.first(where: { $0.key.scalar?.string == key }) else { return mark.map { ($0.line, $0.column) } }
+        mark = pair.key.mark
+        node = pair.value
+      case (.index(let position), .sequence(let sequence)?) where position < sequence.count:
+        node = sequence[position]
+        mark = node?.mark
+      default:
+        return mark.map { ($0.line, $0.column) }
+      }
+    }
+    return mark.map { ($0.line, $0.column) }
   }
 
   /// Exactly one document: an empty file or a multi-document stream is an error.
@@ -58,22 +87,21 @@ public enum YAMLLoader {
   // MARK: Node conversion
 
   private struct Converter {
-    var positions: [JSONPath: (line: Int, column: Int)] = [:]
     var budget = YAMLLoader.nodeBudget
 
-    mutating func convert(_ node: Node, at path: JSONPath) throws -> JSONValue {
+    mutating func convert(_ node: Node) throws -> JSONValue {
       budget -= 1
       if budget < 0 {
         throw PullwardenError(.config, "document expands to more than \(YAMLLoader.nodeBudget) values (alias loop?)")
       }
-      if let mark = node.mark, positions[path] == nil { positions[path] = (mark.line, mark.column) }
       switch node {
       case .scalar(let scalar):
         return Self.typed(scalar)
       case .sequence(let sequence):
         var elements: [JSONValue] = []
-        for (index, element) in sequence.enumerated() {
-          elements.append(try convert(element, at: path.appending(index)))
+        elements.reserveCapacity(sequence.count)
+        for element in sequence {
+          elements.append(try convert(element))
         }
         return .array(elements)
       case .mapping(let mapping):
@@ -86,9 +114,7 @@ public enum YAMLLoader {
           if object[key] != nil {
             throw PullwardenError(.config, "duplicate key \"\(key)\"", at: keyNode.mark.map { "\($0.line):\($0.column)" })
           }
-          let childPath = path.appending(key)
-          if let mark = keyNode.mark { positions[childPath] = (mark.line, mark.column) }
-          object.appendUnchecked(key, try convert(valueNode, at: childPath))
+          object.appendUnchecked(key, try convert(valueNode))
         }
         return .object(object)
       case .alias:
