@@ -112,7 +112,7 @@ struct VerifyCommand: ParsableCommand {
   var kubeletVersion: String = KubeletRules.default.rawValue
 
   func run() throws {
-    let status = VerifyInvocation.run(self)
+    let status = VerifyInvocation.run(arguments)
     if status != 0 { throw ExitCode(status) }
   }
 }

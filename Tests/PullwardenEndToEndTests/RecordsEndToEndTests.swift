@@ -147,6 +147,22 @@ private let image = "registry.example.com/team/app"
     #expect(result.stderr.contains(fragment), "\(result.stderr)")
   }
 
+  /// The direct option reader accepts what ArgumentParser accepts: `--name=value`, repeated
+  /// options, flags in any order.
+  @Test func optionFormsAgree() throws {
+    let request = #"{"image":"test.io/team/app:1","imageRef":"testimageref"}"#
+    let spaced = try verify(
+      ["--policy", "NeverVerifyAllowlistedImages", "--allowlist", "a.io/*", "--allowlist", "test.io/*", "--format", "text", "--records-dir", kubeletDir], request)
+    let joined = try verify(
+      ["--format=text", "--records-dir=" + kubeletDir, "--allowlist=a.io/*", "--policy=NeverVerifyAllowlistedImages", "--allowlist=test.io/*"], request)
+    #expect(spaced.status == 0)
+    #expect(spaced.stdout == "may use (allowlisted): test.io/team/app:1 is in the allowlist of policy NeverVerifyAllowlistedImages\n")
+    #expect(joined.stdout == spaced.stdout)
+    let flag = try verify(["--batch=yes", "--records-dir", kubeletDir], request)
+    #expect(flag.status == 2)
+    #expect(try jsonObject(flag.stdout)["mustPull"] as? Bool == true)
+  }
+
   @Test func textFormatAndHelp() throws {
     let text = try verify(["--records-dir", kubeletDir, "--format", "text"], #"{"image":"docker.io/testing/test:1","imageRef":"testimage-anonpull"}"#)
     #expect(text.status == 0)
