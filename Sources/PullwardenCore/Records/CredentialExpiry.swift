@@ -135,20 +135,11 @@ public struct CredentialExpiry: Equatable, Sendable {
       let entries = images[key]!
       var item = JSONObject()
       if !entries.secrets.isEmpty {
-        item["kubernetesSecrets"] = .array(
-          entries.secrets.keys.sorted(by: ImagePullSecret.precedes).map { secret in
-            var fields = RecordCoding.json(secret)
-            fields["expiresAt"] = .string(entries.secrets[secret]!.rfc3339)
-            return .object(fields)
-          })
+        item["kubernetesSecrets"] = Self.json(entries.secrets, sortedBy: ImagePullSecret.precedes, fields: RecordCoding.json)
       }
       if !entries.serviceAccounts.isEmpty {
-        item["kubernetesServiceAccounts"] = .array(
-          entries.serviceAccounts.keys.sorted(by: ImagePullServiceAccount.precedes).map { account in
-            var fields = RecordCoding.json(account)
-            fields["expiresAt"] = .string(entries.serviceAccounts[account]!.rfc3339)
-            return .object(fields)
-          })
+        item["kubernetesServiceAccounts"] = Self.json(
+          entries.serviceAccounts, sortedBy: ImagePullServiceAccount.precedes, fields: RecordCoding.json)
       }
       if let node = entries.nodePodsAccessible { item["nodePodsAccessibleExpiresAt"] = .string(node.rfc3339) }
       mapping[key] = .object(item)
@@ -159,6 +150,18 @@ public struct CredentialExpiry: Equatable, Sendable {
 
   public func encoded() -> [UInt8] {
     GoJSON.encode(json) + [UInt8(ascii: "\n")]
+  }
+
+  /// A record list (sorted as the record sorts it) with each entry's `expiresAt` after its fields.
+  private static func json<Entry: Hashable>(
+    _ expiries: [Entry: Timestamp], sortedBy precedes: (Entry, Entry) -> Bool, fields: (Entry) -> JSONObject
+  ) -> JSONValue {
+    .array(
+      expiries.keys.sorted(by: precedes).map { entry in
+        var object = fields(entry)
+        object["expiresAt"] = .string(expiries[entry]!.rfc3339)
+        return .object(object)
+      })
   }
 }
 

@@ -41,21 +41,21 @@ public struct ImagePullSecret: Hashable, Sendable, CustomStringConvertible {
   }
 }
 
-/// A service account as a record names it (KEP-4412 credentials; no hash is kept).
-public struct ImagePullServiceAccount: Hashable, Sendable, CustomStringConvertible {
-  public var uid: String
-  public var namespace: String
-  public var name: String
+/// A service account as a record names it (KEP-4412 credentials; no hash is kept): the same identity
+/// a credential's origin carries.
+public typealias ImagePullServiceAccount = ServiceAccountCoordinates
 
+extension ServiceAccountCoordinates {
+  /// In the kubelet's field order.
   public init(uid: String, namespace: String, name: String) {
-    self.uid = uid
-    self.namespace = namespace
-    self.name = name
+    self.init(namespace: namespace, name: name, uid: uid)
   }
 
-  public var description: String { "service account \(namespace)/\(name) (uid \(uid))" }
+  /// "service account <namespace>/<name> (uid <uid>)", for decisions and reports.
+  public var labelled: String { "service account \(namespace)/\(name) (uid \(uid))" }
 
-  static func precedes(_ a: ImagePullServiceAccount, _ b: ImagePullServiceAccount) -> Bool {
+  /// The kubelet's `imagePullServiceAccountLess`: namespace, then name, then uid, byte-wise.
+  static func precedes(_ a: ServiceAccountCoordinates, _ b: ServiceAccountCoordinates) -> Bool {
     byteOrder([a.namespace, a.name, a.uid], [b.namespace, b.name, b.uid])
   }
 }

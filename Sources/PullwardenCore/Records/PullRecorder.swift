@@ -40,7 +40,7 @@ public struct PullRecorder: Sendable {
           Self.add(entry, expiry, to: &secrets)
         }
         if let account = item.origin.serviceAccount {
-          Self.add(ImagePullServiceAccount(uid: account.uid, namespace: account.namespace, name: account.name), expiry, to: &serviceAccounts)
+          Self.add(account, expiry, to: &serviceAccounts)
         }
       }
     }

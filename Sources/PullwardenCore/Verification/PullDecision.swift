@@ -206,14 +206,14 @@ public struct PullVerifier: Sendable {
     if let account = request.podServiceAccount, cached.kubernetesServiceAccounts.contains(account) {
       let state = expiry.state(of: account, for: name)
       if !state.hasExpired(at: now) {
-        return PullDecision(mustPull: false, reason: .serviceAccountMatched, detail: "the pod's \(account) is recorded for \(name)")
+        return PullDecision(mustPull: false, reason: .serviceAccountMatched, detail: "the pod's \(account.labelled) is recorded for \(name)")
       }
-      if firstExpired == nil { firstExpired = ("the pod's \(account)", state) }
+      if firstExpired == nil { firstExpired = ("the pod's \(account.labelled)", state) }
     }
     if let (what, state) = firstExpired { return expired(what, state) }
     var offered: [String] = []
     if !request.podSecrets.isEmpty { offered.append("\(request.podSecrets.count) Secret credential\(request.podSecrets.count == 1 ? "" : "s")") }
-    if let account = request.podServiceAccount { offered.append(account.description) }
+    if let account = request.podServiceAccount { offered.append(account.labelled) }
     let podSide = offered.isEmpty ? "the pod offers no credentials" : "none of the pod's credentials (\(offered.joined(separator: ", "))) is"
     return PullDecision(
       mustPull: true, reason: .noMatchingCredentials,

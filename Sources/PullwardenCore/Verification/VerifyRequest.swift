@@ -33,14 +33,8 @@ public struct VerifyRequest: Sendable, Equatable {
 
   /// Parses one request; `source` names it in errors ("stdin", "stdin line 3").
   public static func decode(_ bytes: [UInt8], source: String = "stdin") throws(PullwardenError) -> VerifyRequest {
-    if bytes.count > sizeLimit {
-      throw PullwardenError(.request, "request is larger than \(ByteCount(sizeLimit))", at: source)
-    }
-    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
-      throw PullwardenError(.request, "no request: expected a JSON object with \"image\"", at: source)
-    }
-    let document = Document(name: source, kind: .request, root: try JSON.parse(bytes, document: source, kind: .request))
-    let root = try document.rootObject(describedAs: "verify request")
+    let root = try Document.request(
+      bytes, source: source, sizeLimit: sizeLimit, expected: "a JSON object with \"image\"", describedAs: "verify request")
     try root.rejectUnknownKeys(["image", "imageRef", "podSecrets", "podServiceAccount"])
     let image = try root.requiredNonEmptyString("image")
     var request = VerifyRequest(image: image, imageRef: try root.string("imageRef"))
