@@ -51,7 +51,7 @@ enum VerifyInvocation {
     }
     let (decision, error) = session.answer(input, source: "stdin", now: .now())
     if let error { StandardStreams.reportError(error) }
-    return write(decision, session.options.format) ? decision.exitStatus : 5
+    return write(decision, session.options.format) ? decision.exitStatus : 2
   }
 
   /// JSON Lines in, one decision per non-blank line out, each written as soon as it is decided.
@@ -85,15 +85,18 @@ enum VerifyInvocation {
         StandardStreams.reportError(failure)
         status = 2
       }
-      guard write(decision, session.options.format) else { return 5 }
+      guard write(decision, session.options.format) else { return 2 }
     }
   }
 
   private static func fail(_ error: PullwardenError, format: VerifyOptions.Format) -> Int32 {
     StandardStreams.reportError(error)
-    return write(.error(error), format) ? 2 : 5
+    write(.error(error), format)
+    return 2
   }
 
+  /// False when stdout cannot be written; the exit status is then 2, the contract's "error".
+  @discardableResult
   private static func write(_ decision: PullDecision, _ format: VerifyOptions.Format) -> Bool {
     StandardStreams.writeOut(decision.rendered(format))
   }
