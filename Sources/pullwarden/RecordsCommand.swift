@@ -72,7 +72,7 @@ struct RecordsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
       abstract: "Show the record of one image with every credential and its expiry.",
       discussion: """
-        IMAGE is normalized as the provider records it (nginx → docker.io/library/nginx). For the kubelet's \\
+        IMAGE is normalized as the provider records it (nginx → docker.io/library/nginx). For the kubelet's \
         records, which are keyed by image ID, give --image-ref instead. Exit status 1 when there is no record.
         """
     )
@@ -134,10 +134,10 @@ struct RecordsCommand: ParsableCommand {
       commandName: "gc",
       abstract: "Remove records unused for a while, or whose every credential has expired.",
       discussion: """
-        A removed record no longer shows the image was pulled with credentials: under \\
-        NeverVerifyPreloadedImages the verifier then treats the image as preloaded. Collect records of \\
-        images no longer on the node. Unreadable files are kept (they force re-verification until the \\
-        next write replaces them). Also removes expiry and lock files whose record is gone, and stale \\
+        A removed record no longer shows the image was pulled with credentials: under \
+        NeverVerifyPreloadedImages the verifier then treats the image as preloaded. Collect records of \
+        images no longer on the node. Unreadable files are kept (they force re-verification until the \
+        next write replaces them). Also removes expiry and lock files whose record is gone, and stale \
         temporary files.
         """
     )
