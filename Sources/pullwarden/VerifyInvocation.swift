@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import ArgumentParser
 import PullwardenCore
 
@@ -11,7 +16,13 @@ enum VerifyInvocation {
   /// ArgumentParser's parser costs about a fifth of the whole call. Anything else (help, a missing
   /// value, an unknown option) goes through ArgumentParser for its messages.
   static func main(arguments: [String]) -> Int32 {
-    if let fast = VerifyArguments(fastParsing: arguments) { return run(fast) }
+    // A single request is read before the options are judged, so a caller that writes it and then
+    // reads the answer never meets a closed pipe. Not for --batch (it streams), help, or a terminal.
+    var input: Result<[UInt8], PullwardenError>?
+    if !arguments.contains(where: { $0 == "--batch" || $0 == "-h" || $0 == "--help" }) && isatty(0) == 0 {
+      input = readRequest()
+    }
+    if let fast = VerifyArguments(fastParsing: arguments) { return run(fast, input: input) }
     let command: VerifyCommand
     do {
       command = try VerifyCommand.parse(arguments)
@@ -24,10 +35,11 @@ enum VerifyInvocation {
         || arguments.contains("--format=text") ? .text : .json
       return fail(PullwardenError(.config, VerifyCommand.message(for: error), at: "command line"), format: format)
     }
-    return run(command.arguments)
+    return run(command.arguments, input: input)
   }
 
-  static func run(_ command: VerifyArguments) -> Int32 {
+  /// Runs the command; `input` is the single request when it was already read.
+  static func run(_ command: VerifyArguments, input: Result<[UInt8], PullwardenError>? = nil) -> Int32 {
     // Known before anything can fail, so even an option error is answered in the requested format.
     let format = VerifyOptions.Format(rawValue: command.format) ?? .json
     let session: VerifySession
@@ -37,19 +49,27 @@ enum VerifyInvocation {
     } catch {
       return fail(error, format: format)
     }
-    return command.batch ? batch(session) : single(session)
+    return command.batch ? batch(session) : single(session, input: input ?? readRequest())
   }
 
-  private static func single(_ session: VerifySession) -> Int32 {
-    let input: [UInt8]
+  /// All of stdin, refusing more than one request's size limit.
+  private static func readRequest() -> Result<[UInt8], PullwardenError> {
     do {
-      input = try FileIO.readAll(fd: 0, limit: VerifyRequest.sizeLimit, name: "stdin")
+      return .success(try FileIO.readAll(fd: 0, limit: VerifyRequest.sizeLimit, name: "stdin"))
     } catch is FileTooLarge {
-      return fail(PullwardenError(.request, "request is larger than \(ByteCount(VerifyRequest.sizeLimit))", at: "stdin"), format: session.options.format)
+      return .failure(PullwardenError(.request, "request is larger than \(ByteCount(VerifyRequest.sizeLimit))", at: "stdin"))
     } catch {
-      return fail(PullwardenError(.request, "cannot read the request: \(error)", at: "stdin"), format: session.options.format)
+      return .failure(PullwardenError(.request, "cannot read the request: \(error)", at: "stdin"))
     }
-    let (decision, error) = session.answer(input, source: "stdin", now: .now())
+  }
+
+  private static func single(_ session: VerifySession, input: Result<[UInt8], PullwardenError>) -> Int32 {
+    let bytes: [UInt8]
+    switch input {
+    case .success(let read): bytes = read
+    case .failure(let error): return fail(error, format: session.options.format)
+    }
+    let (decision, error) = session.answer(bytes, source: "stdin", now: .now())
     if let error { StandardStreams.reportError(error) }
     return write(decision, session.options.format) ? decision.exitStatus : 2
   }

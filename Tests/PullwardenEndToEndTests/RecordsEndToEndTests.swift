@@ -147,6 +147,28 @@ private let image = "registry.example.com/team/app"
     #expect(result.stderr.contains(fragment), "\(result.stderr)")
   }
 
+  /// A caller writes its request and then reads the answer: even when the options are wrong, verify
+  /// reads the whole request first, so the caller never meets a closed pipe.
+  @Test func theRequestIsReadEvenWhenOptionsAreWrong() throws {
+    signal(SIGPIPE, SIG_IGN)
+    let process = Process()
+    process.executableURL = Pullwarden.binary
+    process.arguments = ["verify", "--policy", "Sometimes", "--records-dir", kubeletDir]
+    let input = Pipe(), output = Pipe()
+    process.standardInput = input
+    process.standardOutput = output
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    // Far more than a pipe holds: if verify exited without reading, this write would fail.
+    let request = #"{"image":"docker.io/testing/test:latest","imageRef":"testimageref","podSecrets":["# + String(repeating: " ", count: 512 * 1024) + "]}"
+    try input.fileHandleForWriting.write(contentsOf: Data(request.utf8))
+    try input.fileHandleForWriting.close()
+    let answer = output.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    #expect(process.terminationStatus == 2)
+    #expect(try jsonObject(String(decoding: answer, as: UTF8.self))["mustPull"] as? Bool == true)
+  }
+
   /// The direct option reader accepts what ArgumentParser accepts: `--name=value`, repeated
   /// options, flags in any order.
   @Test func optionFormsAgree() throws {
@@ -223,7 +245,7 @@ private let image = "registry.example.com/team/app"
     defer { watchdog.cancel() }
     var answers: [String] = []
     for imageRef in ["testimage-anonpull", "testimageref"] {
-      input.fileHandleForWriting.write(Data((#"{"image":"docker.io/testing/test:1","imageRef":"\#(imageRef)"}"# + "\n").utf8))
+      try input.fileHandleForWriting.write(contentsOf: Data((#"{"image":"docker.io/testing/test:1","imageRef":"\#(imageRef)"}"# + "\n").utf8))
       var line = Data()
       while !line.contains(UInt8(ascii: "\n")) {
         let chunk = output.fileHandleForReading.availableData
@@ -317,7 +339,7 @@ func sha256Hex(_ text: String) -> String {
   process.standardInput = input
   process.standardOutput = output
   try! process.run()
-  input.fileHandleForWriting.write(Data(text.utf8))
+  try! input.fileHandleForWriting.write(contentsOf: Data(text.utf8))
   try! input.fileHandleForWriting.close()
   let data = output.fileHandleForReading.readDataToEndOfFile()
   process.waitUntilExit()
