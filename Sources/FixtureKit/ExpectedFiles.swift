@@ -6,6 +6,9 @@ enum ExpectedFiles {
   static let folder = "expected-files"
   static let timestampPlaceholder = "<TIMESTAMP>"
   static let emptyMarker = ".expected-empty"
+  /// In an expected directory: the directory must exist, but what it holds is not compared (caches
+  /// whose file names depend on the case's temporary path).
+  static let anyMarker = ".expected-any"
 
   static func compare(in workspace: URL) -> [String] {
     let expectedRoot = workspace.appendingPathComponent(folder)
@@ -21,6 +24,11 @@ enum ExpectedFiles {
       .filter { $0 != emptyMarker }.sorted()
     var problems: [String] = []
     var missing: Set<String> = []
+    if !top && FileManager.default.fileExists(atPath: expectedDirectory.appendingPathComponent(anyMarker).path) {
+      var isDirectory: ObjCBool = false
+      let exists = FileManager.default.fileExists(atPath: actualDirectory.path, isDirectory: &isDirectory)
+      return exists && isDirectory.boolValue ? [] : ["directory \(relative) is missing"]
+    }
     if !top {
       guard let actualNames = try? FileManager.default.contentsOfDirectory(atPath: actualDirectory.path) else {
         return ["directory \(relative) is missing"]

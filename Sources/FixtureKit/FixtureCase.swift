@@ -15,7 +15,8 @@ import Foundation
 ///   with whole seconds (`2025-01-02T03:04:05Z`), for records written at run time. Each directory
 ///   under it must hold exactly the entries it lists, so files a run must not create (or must remove)
 ///   are caught; an empty directory is kept in git by an `.expected-empty` file, which is not itself
-///   compared.
+///   compared. A directory holding an `.expected-any` file must exist, but its contents are not
+///   compared (caches whose file names depend on the case's temporary path).
 /// - `README` or `description`: what the case shows (printed on failure).
 ///
 /// The case runs in a fresh copy of its folder, which is the working directory; `$CASE` in expected

@@ -21,7 +21,8 @@ public enum ProvideRun {
   ) throws(PullwardenError) -> [UInt8] {
     let config = try PullwardenConfig.load(path: configPath)
     let request = try CredentialProviderRequest.decode(input)
-    let outcome = try Provider(config: config).provide(request, now: now, diagnostics: diagnostics)
+    let outcome = try Provider(config: config).provide(
+      request, now: now, diagnostics: diagnostics, stateDirectory: config.recordsDirectory)
     do {
       try PullRecorder(directory: config.recordsDirectory).record(
         outcome.handedOut, image: request.reference.name,

@@ -60,14 +60,32 @@ public struct ProvideContext: Sendable {
   public var scope: CacheKeyType
   public var now: Timestamp
   public var diagnostics: Diagnostics
+  /// Where sources may keep caches between calls (the records directory); nil for none.
+  public var stateDirectory: String?
   let image: URLLocation
 
-  public init(request: CredentialProviderRequest, scope: CacheKeyType, now: Timestamp, diagnostics: Diagnostics) {
+  public init(
+    request: CredentialProviderRequest, scope: CacheKeyType, now: Timestamp, diagnostics: Diagnostics,
+    stateDirectory: String? = nil
+  ) {
     self.request = request
     self.scope = scope
     self.now = now
     self.diagnostics = diagnostics
+    self.stateDirectory = stateDirectory
     self.image = URLLocation(image: request.reference)
+  }
+
+  /// A cheap test that rules out most keys before `includes` builds a `RegistryKey`: a key whose host
+  /// and port hold no glob character can only match (Image and Registry scope) when they equal the
+  /// image's host and port exactly.
+  func mayInclude(keyText: String) -> Bool {
+    guard scope != .global else { return true }
+    let authority = keyText.utf8.prefix { $0 != UInt8(ascii: "/") }
+    if authority.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "\\") }) {
+      return true
+    }
+    return authority.elementsEqual(image.authority.utf8)
   }
 
   /// Whether credentials stored under `key` belong in this response, for a source with `patterns`.

@@ -94,7 +94,10 @@ public enum FileIO {
       if name == "." || name == ".." { continue }
       names.append(name)
     }
-    return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    // Sort on byte arrays made once per name: comparing Strings byte-wise costs a copy per comparison.
+    return names.map { (bytes: Array($0.utf8), name: $0) }
+      .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+      .map(\.name)
   }
 
   /// The kind of file at `path` without following a final symbolic link, or nil if it does not exist.
@@ -111,6 +114,31 @@ public enum FileIO {
     case S_IFLNK: return .symbolicLink
     default: return .other
     }
+  }
+
+  /// What identifies one version of a file: replaced, rewritten, truncated or re-permissioned files
+  /// get a different identity (inode, size, and modification and change times to the nanosecond).
+  public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var modifiedNanoseconds: Int64
+    public var changedNanoseconds: Int64
+  }
+
+  /// The identity of the regular file at `path` (following symbolic links, as reading does); nil when
+  /// there is nothing there or it is not a regular file.
+  public static func identity(_ path: String) throws(SystemError) -> FileIdentity? {
+    var info = stat()
+    if stat(path, &info) != 0 {
+      if errno == ENOENT || errno == ENOTDIR { return nil }
+      throw SystemError("stat", path)
+    }
+    guard info.st_mode & S_IFMT == S_IFREG else { return nil }
+    return FileIdentity(
+      device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+      modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+      changedNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
   }
 
   public enum FileType: Sendable, Equatable {
@@ -154,6 +182,19 @@ public enum FileIO {
     var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
     guard getcwd(&buffer, buffer.count) != nil else { return "." }
     return String(cString: buffer)
+  }
+}
+
+/// Byte-wise order of the UTF-8 forms (what `ls` with LC_ALL=C shows). String's own `<` compares
+/// canonical equivalents as equal, and Character-wise comparison is far slower.
+public func bytewiseLess(_ lhs: String, _ rhs: String) -> Bool {
+  var lhs = lhs, rhs = rhs
+  return lhs.withUTF8 { a in
+    rhs.withUTF8 { b in
+      let common = min(a.count, b.count)
+      let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+      return order != 0 ? order < 0 : a.count < b.count
+    }
   }
 }
 
