@@ -4,6 +4,9 @@
     generate.py docker DIR                 config.yaml + docker-config.json + request.json
     generate.py secrets DIR COUNT          config.yaml + COUNT Secret files + request.json (matches one Secret)
     generate.py records DIR COUNT          DIR/pulled with COUNT kubelet-format records + verify requests
+    generate.py concurrent DIR PROCESSES IMAGES
+                                           one config per process (each with its own Secret) sharing
+                                           DIR/records, and one request per image
 """
 import base64
 import hashlib
@@ -90,6 +93,28 @@ def records(directory, count):
     write(f"{directory}/verify-batch.jsonl", "\n".join(lines) + "\n")
 
 
+def concurrent(directory, processes, images):
+    """Each process hands out a different Secret, so a lost record update shows as a missing Secret."""
+    for p in range(processes):
+        config = {"auths": {"registry.example.com": {"username": f"user-{p}", "password": f"password-{p}"}}}
+        write(f"{directory}/process-{p}/secrets/pull.yaml", f"""apiVersion: v1
+kind: Secret
+metadata: {{name: pull-{p}, namespace: bench, uid: uid-{p}}}
+type: kubernetes.io/dockerconfigjson
+data:
+  .dockerconfigjson: {base64.b64encode(json.dumps(config).encode()).decode()}
+""")
+        write(f"{directory}/process-{p}/config.yaml", f"""recordsDir: {directory}/records
+sources:
+  - name: secrets
+    type: secretFiles
+    matchImages: ["registry.example.com"]
+    directory: secrets
+""")
+    for i in range(images):
+        write(f"{directory}/request-{i}.json", request(f"registry.example.com/app-{i}"))
+
+
 if __name__ == "__main__":
     kind, directory = sys.argv[1], sys.argv[2]
     if kind == "docker":
@@ -98,5 +123,7 @@ if __name__ == "__main__":
         secrets(directory, int(sys.argv[3]))
     elif kind == "records":
         records(directory, int(sys.argv[3]))
+    elif kind == "concurrent":
+        concurrent(directory, int(sys.argv[3]), int(sys.argv[4]))
     else:
         sys.exit(f"unknown input kind {kind}")

@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Prints the benchmark table from spawnbench's JSON lines and writes the combined JSON (and a PNG
+chart when gnuplot is installed).
+
+    report.py RESULTS.jsonl OUT.json COMMIT
+"""
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+results_path, out_path, commit = sys.argv[1], sys.argv[2], sys.argv[3]
+rows = [json.loads(line) for line in open(results_path) if line.strip()]
+by_label = {row["label"]: row for row in rows}
+
+
+def cpu_model():
+    try:
+        for line in open("/proc/cpuinfo"):
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+machine = {"cpu": cpu_model(), "cores": os.cpu_count(), "kernel": platform.release()}
+minimal = by_label.get("minimal C plugin (jansson)", {}).get("median_ms")
+
+print()
+print(f"Pullwarden benchmarks — commit {commit} — {machine['cpu']}, {machine['cores']} cores")
+print()
+header = f"{'figure':<48} {'median':>10} {'p99':>10} {'peak RSS':>10}  note"
+print(header)
+print("-" * len(header))
+for row in rows:
+    label = row["label"]
+    if "median_ms" not in row:
+        continue
+    note = ""
+    if label.startswith("provide") and minimal and row.get("parallel", 0) == 0:
+        note = f"{row['median_ms'] / minimal:.2f}x the minimal C plugin"
+    if row.get("parallel"):
+        note = f"{row['processes_per_second']:.0f} processes/s ({row['parallel']} at once)"
+    if row.get("note"):
+        note = row["note"]
+    rss = f"{row.get('peak_rss_kib', 0) / 1024:.1f} MiB" if row.get("peak_rss_kib") else ""
+    print(f"{label:<48} {row['median_ms']:>8.3f}ms {row['p99_ms']:>8.3f}ms {rss:>10}  {note}")
+
+# Batch verifier: per-decision cost from one pass (records read from disk) and the second pass
+# (records already in memory), and load time as the process time beyond the decisions.
+batch = []
+for count in (1000, 10000, 100000):
+    one = by_label.get(f"verify --batch, {count} records, 1 pass")
+    two = by_label.get(f"verify --batch, {count} records, 2 passes")
+    single = by_label.get(f"verify, one process, {count} records")
+    if not (one and two):
+        continue
+    warm_us = (two["median_ms"] - one["median_ms"]) * 1000 / count
+    cold_us = one["median_ms"] * 1000 / count
+    batch.append({"records": count, "first_pass_us_per_decision": round(cold_us, 2),
+                  "in_memory_us_per_decision": round(warm_us, 2),
+                  "decisions_per_second_in_memory": round(1e6 / warm_us) if warm_us > 0 else None,
+                  "process_ms_one_pass": one["median_ms"], "peak_rss_kib": two.get("peak_rss_kib"),
+                  "single_process_ms": single["median_ms"] if single else None})
+if batch:
+    print()
+    print(f"{'verify --batch':<16} {'1st pass (disk)':>18} {'in memory':>14} {'decisions/s':>13} {'peak RSS':>10} {'one verify process':>20}")
+    for b in batch:
+        print(f"{b['records']:>8} records {b['first_pass_us_per_decision']:>13.2f} µs/d {b['in_memory_us_per_decision']:>9.2f} µs/d "
+              f"{b['decisions_per_second_in_memory'] or 0:>13,} {(b['peak_rss_kib'] or 0) / 1024:>8.1f} MiB {b['single_process_ms'] or 0:>17.3f} ms")
+    print("  anchor: the kubelet's file-backed check ~335 µs, its in-memory cache ~120 µs per check (its benchmarks)")
+
+check = by_label.get("concurrency check")
+if check:
+    print()
+    print(f"concurrency: {check['lost_updates']} record updates lost "
+          f"({check['images']} images x {check['expected_secrets_per_image']} Secrets expected)")
+
+summary = {"commit": commit, "machine": machine, "results": rows, "verify_batch": batch}
+with open(out_path, "w") as f:
+    json.dump(summary, f, indent=2)
+print()
+print(f"results written to {out_path}")
+
+if batch and shutil.which("gnuplot"):
+    data = out_path.replace(".json", ".dat")
+    png = out_path.replace(".json", ".png")
+    with open(data, "w") as f:
+        for b in batch:
+            f.write(f"{b['records']} {b['first_pass_us_per_decision']} {b['in_memory_us_per_decision']} {(b['single_process_ms'] or 0) * 1000}\n")
+    script = f"""set terminal pngcairo size 900,540
+set output '{png}'
+set title 'pullwarden verify: latency against record count ({commit})'
+set logscale x
+set logscale y
+set xlabel 'records on disk'
+set ylabel 'microseconds'
+set key top left
+plot '{data}' using 1:2 with linespoints title 'batch, first pass (per decision)', \\
+     '{data}' using 1:3 with linespoints title 'batch, in memory (per decision)', \\
+     '{data}' using 1:4 with linespoints title 'one verify process (whole process)'
+"""
+    subprocess.run(["gnuplot"], input=script.encode(), check=True)
+    print(f"chart written to {png}")
