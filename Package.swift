@@ -28,6 +28,11 @@ let package = Package(
       name: "CJansson",
       linkerSettings: [.linkedLibrary("jansson")]
     ),
+    // libcurl is dlopen'd on first use (see CCurl.h), never linked: only its headers are needed here.
+    .target(
+      name: "CCurl",
+      linkerSettings: [.linkedLibrary("dl")]
+    ),
 
     // MARK: Core library
 
@@ -35,6 +40,7 @@ let package = Package(
       name: "PullwardenCore",
       dependencies: [
         "CJansson",
+        "CCurl",
         "Yams",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
