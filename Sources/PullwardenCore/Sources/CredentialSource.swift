@@ -60,13 +60,19 @@ public struct ProvideContext: Sendable {
   public var scope: CacheKeyType
   public var now: Timestamp
   public var diagnostics: Diagnostics
+  /// Where token sources keep exchanged credentials between runs; nil when the cache is off.
+  public var credentialCache: CredentialCache?
   let image: URLLocation
 
-  public init(request: CredentialProviderRequest, scope: CacheKeyType, now: Timestamp, diagnostics: Diagnostics) {
+  public init(
+    request: CredentialProviderRequest, scope: CacheKeyType, now: Timestamp, diagnostics: Diagnostics,
+    credentialCache: CredentialCache? = nil
+  ) {
     self.request = request
     self.scope = scope
     self.now = now
     self.diagnostics = diagnostics
+    self.credentialCache = credentialCache
     self.image = URLLocation(image: request.reference)
   }
 
