@@ -58,7 +58,11 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .target(name: "FixtureKit"),
+    .target(
+      name: "FixtureKit",
+      // The local HTTPS token service the tests and fixture cases run against (python3 + openssl).
+      resources: [.copy("Resources/token-server.py")]
+    ),
     .executableTarget(
       name: "pullwarden-fixtures",
       dependencies: ["FixtureKit"]
@@ -78,7 +82,7 @@ let package = Package(
 
     .testTarget(
       name: "PullwardenCoreTests",
-      dependencies: ["PullwardenCore"]
+      dependencies: ["PullwardenCore", "FixtureKit"]
     ),
     .testTarget(
       name: "PullwardenEndToEndTests",

@@ -55,12 +55,14 @@ public struct Provider: Sendable {
   }
 
   /// How long the kubelet may cache the answer: the configured duration, but never past any handed-out
-  /// credential's expiry less `skew` (so a cached credential still has time to complete a pull), and
-  /// never negative.
+  /// credential's expiry less `skew` (so a cached credential still has time to complete a pull), in
+  /// whole seconds, and never negative.
   static func cacheDuration(configured: GoDuration, expiries: [Timestamp], now: Timestamp, skew: GoDuration) -> GoDuration {
     var duration = configured
     for expiresAt in expiries {
-      duration = min(duration, max(.zero, now.duration(until: expiresAt) - skew))
+      // Whole seconds, rounded down: never later than the bound, and stable on the wire.
+      let left = (now.duration(until: expiresAt) - skew).wholeSeconds
+      duration = min(duration, .seconds(max(0, left)))
     }
     return duration
   }
