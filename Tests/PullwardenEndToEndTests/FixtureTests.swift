@@ -13,12 +13,24 @@ import Testing
 
   @Test(arguments: cases)
   func goldenCase(_ fixture: FixtureCase) {
-    let result = FixtureRunner(binary: Pullwarden.binary, variables: FixtureVariables.current).run(fixture)
+    let result = FixtureRunner(
+      binary: Pullwarden.binary, variables: FixtureVariables.current, serverProblem: SharedTokenServer.problem
+    ).run(fixture)
     #expect(result.passed, "\(fixture.name):\n\(result.failures.joined(separator: "\n"))")
   }
 }
 
 /// Values substituted for `${NAME}` in fixture files; servers started by tests add theirs here.
 enum FixtureVariables {
-  static var current: [String: String] { [:] }
+  static var current: [String: String] { SharedTokenServer.server?.variables ?? [:] }
+}
+
+/// One token test server for the whole test process, started on first use.
+enum SharedTokenServer {
+  private static let started: Result<TestTokenServer, Error> = Result { try TestTokenServer() }
+  static var server: TestTokenServer? { try? started.get() }
+  static var problem: String? {
+    if case .failure(let error) = started { return "\(error)" }
+    return nil
+  }
 }

@@ -288,6 +288,10 @@ public struct HTTPClient: Sendable {
     case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER, CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR,
       CURLE_SSL_CRL_BADFILE, CURLE_USE_SSL_FAILED, CURLE_SSL_ENGINE_INITFAILED, CURLE_SSL_CLIENTCERT:
       what = "TLS: \(detail)"
+    case CURLE_SEND_ERROR where settings.clientCertificateFile == nil, CURLE_RECV_ERROR where settings.clientCertificateFile == nil:
+      // With TLS 1.3 a server that wants a client certificate says so only after the handshake, and
+      // often the dropped connection is all the client sees.
+      what = "\(detail) (does the server require a client certificate? set clientCertFile and clientKeyFile)"
     default:
       what = detail
     }
@@ -402,13 +406,20 @@ private let receiveHeader: curl_write_callback = { data, size, count, context in
     return 0
   }
   guard let data, length > 0 else { return length }
-  let line = String(decoding: UnsafeRawBufferPointer(start: data, count: length), as: UTF8.self)
-  if line.hasPrefix("HTTP/") {
+  // Trim bytes, not Characters: "\r\n" is a single Character in Swift.
+  var bytes = UnsafeRawBufferPointer(start: data, count: length)[...]
+  func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+  let folded = bytes.first.map { $0 == 0x20 || $0 == 0x09 } ?? false
+  while let last = bytes.last, isSpace(last) { bytes = bytes.dropLast() }
+  while let first = bytes.first, isSpace(first) { bytes = bytes.dropFirst() }
+  if bytes.starts(with: "HTTP/".utf8) {
     transfer.headers = HTTPHeaders()
-  } else if line.first == " " || line.first == "\t" {
-    transfer.headers.appendToLast(line.trimmingASCIIWhitespace())
-  } else if let colon = line.firstIndex(of: ":") {
-    transfer.headers.append(String(line[..<colon]), String(line[line.index(after: colon)...]).trimmingASCIIWhitespace())
+  } else if folded {
+    transfer.headers.appendToLast(String(decoding: bytes, as: UTF8.self))
+  } else if let colon = bytes.firstIndex(of: UInt8(ascii: ":")) {
+    var value = bytes[(colon + 1)...]
+    while let first = value.first, isSpace(first) { value = value.dropFirst() }
+    transfer.headers.append(String(decoding: bytes[..<colon], as: UTF8.self), String(decoding: value, as: UTF8.self))
   }
   return length
 }
