@@ -53,7 +53,10 @@ public final class TestTokenServer: @unchecked Sendable {
     process.arguments = ["python3", script.path, "--dir", directory.path, "--lifetime", "1800"]
     input = Pipe()
     let output = Pipe()
-    let errors = Pipe()
+    // stderr goes to a file: a pipe nobody drains could fill up and stall the server.
+    let errorPath = directory.appendingPathComponent("server.stderr")
+    FileManager.default.createFile(atPath: errorPath.path, contents: nil)
+    let errors = try FileHandle(forWritingTo: errorPath)
     process.standardInput = input
     process.standardOutput = output
     process.standardError = errors
@@ -72,7 +75,8 @@ public final class TestTokenServer: @unchecked Sendable {
       let wrong = info["wrongCAFile"], let cert = info["clientCertFile"], let key = info["clientKeyFile"], let log = info["log"]
     else {
       process.terminate()
-      let problem = String(decoding: errors.fileHandleForReading.availableDataOrEmpty(), as: UTF8.self)
+      process.waitUntilExit()
+      let problem = (try? String(contentsOf: errorPath, encoding: .utf8)) ?? ""
       throw StartError(description: "the token test server did not start (python3 and openssl are needed): \(problem)")
     }
     self.url = url
@@ -131,11 +135,5 @@ private final class ReadLine: @unchecked Sendable {
 
   func wait(seconds: Double) -> String? {
     semaphore.wait(timeout: .now() + seconds) == .success ? value : nil
-  }
-}
-
-extension FileHandle {
-  fileprivate func availableDataOrEmpty() -> Data {
-    (try? readToEnd()) ?? Data()
   }
 }

@@ -124,7 +124,7 @@ import Testing
     guard case .failure(let failure) = without else { Issue.record("connected without a client certificate"); return }
     // Depending on timing the refusal shows as the server's TLS alert or as a dropped connection.
     #expect(
-      failure.what.contains("alert certificate required") || failure.what.contains("does the server require a client certificate?"),
+      failure.what.contains("TLS: the server requires a client certificate (set clientCertFile and clientKeyFile)") || failure.what.contains("if it requires a client certificate, set clientCertFile and clientKeyFile"),
       "\(failure)")
     #expect((1...3).contains(failure.attempts))
     let with = client {

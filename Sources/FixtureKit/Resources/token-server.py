@@ -331,6 +331,10 @@ class TLSServer(http.server.ThreadingHTTPServer):
         self.context = context
         super().__init__(("127.0.0.1", 0), Handler)
 
+    def handle_error(self, request, client_address):
+        # Clients that hang up mid-answer (body limits, timeouts) are expected; note, don't print.
+        log({"server": self.label, "handler_error": str(sys.exc_info()[0].__name__), "time": time.time()})
+
     def finish_request(self, request, client_address):
         try:
             request.settimeout(30)
@@ -384,6 +388,9 @@ class ProxyHandler(socketserver.BaseRequestHandler):
 class ProxyServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request, client_address):
+        log({"server": "proxy", "handler_error": str(sys.exc_info()[0].__name__), "time": time.time()})
 
 
 def serve(server):

@@ -275,6 +275,10 @@ public struct HTTPClient: Sendable {
     let detail = transfer.errorText ?? Curl.describe(result)
     let what: String
     switch result {
+    case _ where detail.contains("alert certificate required"):
+      what = "TLS: the server requires a client certificate (set clientCertFile and clientKeyFile): \(detail)"
+    case _ where detail.contains(" alert "):
+      what = "TLS: the server refused the connection: \(detail)"
     case CURLE_FILESIZE_EXCEEDED:
       what = "response body larger than \(ByteCount(settings.maxResponseSize))"
     case CURLE_OPERATION_TIMEDOUT where transfer.cutByBudget:
@@ -291,7 +295,7 @@ public struct HTTPClient: Sendable {
     case CURLE_SEND_ERROR where settings.clientCertificateFile == nil, CURLE_RECV_ERROR where settings.clientCertificateFile == nil:
       // With TLS 1.3 a server that wants a client certificate says so only after the handshake, and
       // often the dropped connection is all the client sees.
-      what = "\(detail) (does the server require a client certificate? set clientCertFile and clientKeyFile)"
+      what = "\(detail) (the server dropped the connection; if it requires a client certificate, set clientCertFile and clientKeyFile)"
     default:
       what = detail
     }
