@@ -220,6 +220,30 @@ import Testing
     #expect(server.requests(scenario: scenario).count == 2)
   }
 
+  @Test func configCheckPrintsTheKubeletTokenAttributes() throws {
+    let config = try scratch.write(
+      "check.yaml",
+      """
+      credentialCache: {dir: cache}
+      sources:
+        - {name: pass, type: passthrough, matchImages: [a.io], username: k8s, tokenAudience: a.io}
+        - name: exchange
+          type: tokenExchange
+          matchImages: [b.io]
+          endpoint: https://sts.example.com/token
+          username: u
+          requiredAnnotations: [pullwarden.dev/role]
+          annotationsToConfig: {audience: pullwarden.dev/audience, scope: pullwarden.dev/role}
+          withoutToken: skip
+      """)
+    let result = try Pullwarden.run(["config", "check", "--config", config])
+    #expect(result.status == 0)
+    #expect(result.stdout.contains("  kubelet tokenAttributes: serviceAccountTokenAudience a.io, cacheType Token (required), requireServiceAccount true\n"))
+    #expect(result.stdout.contains(
+      "  kubelet tokenAttributes: serviceAccountTokenAudience <the audience your token service expects>, cacheType Token (or ServiceAccount if the credential depends only on the service account), requireServiceAccount false, optionalServiceAccountAnnotationKeys [pullwarden.dev/role, pullwarden.dev/audience]\n"))
+    #expect(result.stdout.contains("credential cache: \(scratch.path)/cache, keyed by token, refreshed 1m0s before expiry"))
+  }
+
   // MARK: registryToken and passthrough
 
   private func registryConfig(_ settings: String) throws -> String {

@@ -122,14 +122,21 @@ public struct TokenSettings: Sendable {
   }
 
   /// The kubelet settings these token settings imply; `cacheType` is the source's choice.
+  ///
+  /// The kubelet refuses `requiredServiceAccountAnnotationKeys` with `requireServiceAccount: false`, so a
+  /// source that skips token-less requests lists its required keys as optional there (and still checks
+  /// them itself whenever a token comes).
   func kubeletAttributes(cacheType: String, required: Bool) -> KubeletTokenAttributes {
-    let mapped = annotationsToConfig.map(\.annotation).filter { !requiredAnnotations.contains($0) }
+    let requireServiceAccount = withoutToken == .error
+    let kubeletRequired = requireServiceAccount ? requiredAnnotations : []
     var optional: [String] = []
-    for key in mapped where !optional.contains(key) { optional.append(key) }
+    for key in (requireServiceAccount ? [] : requiredAnnotations) + annotationsToConfig.map(\.annotation)
+    where !kubeletRequired.contains(key) && !optional.contains(key) {
+      optional.append(key)
+    }
     return KubeletTokenAttributes(
       serviceAccountTokenAudience: tokenAudience, cacheType: cacheType, cacheTypeIsRequired: required,
-      requireServiceAccount: withoutToken == .error, requiredAnnotationKeys: requiredAnnotations,
-      optionalAnnotationKeys: optional)
+      requireServiceAccount: requireServiceAccount, requiredAnnotationKeys: kubeletRequired, optionalAnnotationKeys: optional)
   }
 
   /// Kubernetes qualified names: `[prefix/]name`, prefix a DNS subdomain, name 1-63 alphanumerics with
