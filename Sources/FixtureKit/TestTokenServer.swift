@@ -55,7 +55,7 @@ public final class TestTokenServer: @unchecked Sendable {
     let output = Pipe()
     // stderr goes to a file: a pipe nobody drains could fill up and stall the server.
     let errorPath = directory.appendingPathComponent("server.stderr")
-    FileManager.default.createFile(atPath: errorPath.path, contents: nil)
+    _ = FileManager.default.createFile(atPath: errorPath.path, contents: nil)
     let errors = try FileHandle(forWritingTo: errorPath)
     process.standardInput = input
     process.standardOutput = output
@@ -88,6 +88,10 @@ public final class TestTokenServer: @unchecked Sendable {
     clientKeyFile = key
     logFile = log
   }
+
+  /// One server for the whole process, started on first use (the test targets share it), or why it
+  /// could not start.
+  public static let shared = Result<TestTokenServer, any Error> { try TestTokenServer() }
 
   deinit { stop() }
 

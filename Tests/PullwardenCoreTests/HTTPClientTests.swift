@@ -13,7 +13,7 @@ import Testing
   let server: TestTokenServer
 
   init() throws {
-    server = try SharedTokenServer.get()
+    server = try TestTokenServer.shared.get()
   }
 
   private func client(_ configure: (inout HTTPSettings) -> Void = { _ in }) -> HTTPClient {

@@ -30,11 +30,6 @@ func jwt(header: JSONObject, claims: JSONObject, signature: String = "c2lnbmF0dX
     + Base64.encode(JSON.encode(.object(claims)), alphabet: .urlSafe) + "." + signature
 }
 
-/// One token test server for the whole unit-test process, started on first use.
-enum SharedTokenServer {
-  private static let started: Result<TestTokenServer, Error> = Result { try TestTokenServer() }
-  static func get() throws -> TestTokenServer { try started.get() }
-}
 
 /// Nanoseconds of a monotonic clock, for "took at least / well under" checks.
 func elapsed(_ body: () throws -> Void) rethrows -> Duration {

@@ -25,12 +25,11 @@ enum FixtureVariables {
   static var current: [String: String] { SharedTokenServer.server?.variables ?? [:] }
 }
 
-/// One token test server for the whole test process, started on first use.
+/// The process-wide token test server, for fixture cases and the token end-to-end tests.
 enum SharedTokenServer {
-  private static let started: Result<TestTokenServer, Error> = Result { try TestTokenServer() }
-  static var server: TestTokenServer? { try? started.get() }
+  static var server: TestTokenServer? { try? TestTokenServer.shared.get() }
   static var problem: String? {
-    if case .failure(let error) = started { return "\(error)" }
+    if case .failure(let error) = TestTokenServer.shared { return "\(error)" }
     return nil
   }
 }

@@ -24,10 +24,7 @@ public struct PassthroughSource: ServiceAccountTokenSource {
   }
 
   public func credentials(for context: ProvideContext) throws(PullwardenError) -> [SuppliedCredential] {
-    guard let serviceAccountToken = try token.serviceAccountToken(in: context, source: common.name),
-      let key = registryKey(in: context)
-    else { return [] }
-    let username = try token.value(of: "username", configured: token.username, in: context, source: common.name) ?? token.username
+    guard let (serviceAccountToken, key, username) = try prepare(context) else { return [] }
     let obtained = ObtainedCredential(password: serviceAccountToken.text, expiresAt: serviceAccountToken.expiresAt)
     return supplied(obtained, username: username, key: key, token: serviceAccountToken)
   }

@@ -93,6 +93,17 @@ extension ServiceAccountTokenSource {
     ]
   }
 
+  /// The checked token, the registry key and the username for a source that answers for the image's
+  /// registry; nil when the source has nothing to add (no token and `withoutToken: skip`, or a key
+  /// outside this response's scope).
+  func prepare(_ context: ProvideContext) throws(PullwardenError) -> (token: ServiceAccountToken, key: RegistryKey, username: String)? {
+    guard let serviceAccountToken = try token.serviceAccountToken(in: context, source: common.name),
+      let key = registryKey(in: context)
+    else { return nil }
+    let username = try token.value(of: "username", configured: token.username, in: context, source: common.name) ?? token.username
+    return (serviceAccountToken, key, username)
+  }
+
   /// The registry key for the requested image's registry, when this response should include it.
   func registryKey(in context: ProvideContext) -> RegistryKey? {
     guard let key = RegistryKey(normalizing: context.request.reference.domain),

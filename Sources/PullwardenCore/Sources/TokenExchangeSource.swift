@@ -54,10 +54,7 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
   }
 
   public func credentials(for context: ProvideContext) throws(PullwardenError) -> [SuppliedCredential] {
-    guard let serviceAccountToken = try token.serviceAccountToken(in: context, source: common.name),
-      let key = registryKey(in: context)
-    else { return [] }
-    let username = try token.value(of: "username", configured: token.username, in: context, source: common.name) ?? token.username
+    guard let (serviceAccountToken, key, username) = try prepare(context) else { return [] }
     var parameters: [(name: String, value: String)] = []
     for (name, configured) in [("audience", audience), ("resource", resource), ("scope", scope)] {
       if let value = try token.value(of: name, configured: configured, in: context, source: common.name) {
