@@ -8,7 +8,6 @@
 
 static struct {
   CURLcode (*global_init)(long);
-  curl_version_info_data *(*version_info)(CURLversion);
   CURL *(*easy_init)(void);
   void (*easy_cleanup)(CURL *);
   const char *(*easy_strerror)(CURLcode);
@@ -48,7 +47,6 @@ static void load(void) {
     }                                                                                                  \
   } while (0)
   BIND(global_init, "curl_global_init");
-  BIND(version_info, "curl_version_info");
   BIND(easy_init, "curl_easy_init");
   BIND(easy_cleanup, "curl_easy_cleanup");
   BIND(easy_strerror, "curl_easy_strerror");
@@ -78,8 +76,6 @@ int CCurl_load(char *error, size_t errorSize) {
   if (!loaded && error != NULL && errorSize > 0) snprintf(error, errorSize, "%s", loadError);
   return loaded;
 }
-
-const char *CCurl_version(void) { return api.version_info(CURLVERSION_NOW)->version; }
 
 CURL *CCurl_easy_init(void) { return api.easy_init(); }
 void CCurl_easy_cleanup(CURL *handle) { api.easy_cleanup(handle); }

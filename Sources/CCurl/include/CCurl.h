@@ -17,9 +17,6 @@
 /// Returns 1 on success. On failure returns 0 and writes a one-line reason to `error`.
 int CCurl_load(char *error, size_t errorSize);
 
-/// The loaded libcurl's version text, e.g. "7.88.1".
-const char *CCurl_version(void);
-
 CURL *CCurl_easy_init(void);
 void CCurl_easy_cleanup(CURL *handle);
 const char *CCurl_easy_strerror(CURLcode code);

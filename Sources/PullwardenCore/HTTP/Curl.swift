@@ -14,9 +14,6 @@ enum Curl {
     return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
   }
 
-  /// The loaded library's version text (for diagnostics such as `doctor`).
-  static var version: String { String(cString: CCurl_version()) }
-
   /// curl's short English text for a result code, e.g. "Couldn't connect to server".
   static func describe(_ code: CURLcode) -> String { String(cString: CCurl_easy_strerror(code)) }
 }
