@@ -182,3 +182,16 @@ import Testing
     #expect(body.contains(#""access_token": "exchanged:team-a/builder?audience=a+b%26c""#), "\(body)")
   }
 }
+
+extension HTTPClientTests {
+  @Test func theRunDeadlineCutsTheBudgetShort() throws {
+    // Several token sources share the kubelet's minute: a send ends by the run's deadline when that
+    // comes before its own budget.
+    let client = HTTPClient(settings: HTTPSettings(caFile: server.caFile), runDeadline: .now + .seconds(1))
+    var result: Result<HTTPResponse, HTTPFailure>?
+    let took = try elapsed { result = client.send([HTTPRequest(method: .get, url: try url(scenario("delay=5") + "/health"))])[0] }
+    guard case .failure(let failure)? = result else { Issue.record("expected a failure, got \(String(describing: result))"); return }
+    #expect(failure.what.hasPrefix("no answer within the time left for this run (the kubelet stops waiting after 1 minute)"), "\(failure)")
+    #expect(took < .seconds(4))
+  }
+}

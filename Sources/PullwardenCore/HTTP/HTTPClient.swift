@@ -115,10 +115,14 @@ public struct HTTPSettings: Sendable, Equatable {
 /// Redirects are not followed, so a token in a request never travels to a host that was not configured.
 public struct HTTPClient: Sendable {
   public let settings: HTTPSettings
+  /// When the whole run must be done (several sources share the kubelet's minute); each `send` ends by
+  /// this or by `settings.totalTimeout`, whichever comes first.
+  public let runDeadline: ContinuousClock.Instant?
   public static let userAgent = "pullwarden"
 
-  public init(settings: HTTPSettings = HTTPSettings()) {
+  public init(settings: HTTPSettings = HTTPSettings(), runDeadline: ContinuousClock.Instant? = nil) {
     self.settings = settings
+    self.runDeadline = runDeadline
   }
 
   /// Sends one request; see `send(_:)` for many.
@@ -135,7 +139,12 @@ public struct HTTPClient: Sendable {
       return requests.map { .failure(HTTPFailure(what: "libcurl could not create a transfer", request: $0.label, attempts: 0)) }
     }
     let clock = ContinuousClock()
-    let deadline = clock.now + settings.totalTimeout.swiftDuration
+    var deadline = clock.now + settings.totalTimeout.swiftDuration
+    var budget = "the \(settings.totalTimeout) time budget"
+    if let runDeadline, runDeadline < deadline {
+      deadline = runDeadline
+      budget = "the time left for this run (the kubelet stops waiting after 1 minute)"
+    }
     let transfers = requests.map { Transfer($0, startAt: clock.now, limit: settings.maxResponseSize) }
     var running: [UnsafeMutableRawPointer: Transfer] = [:]
 
@@ -159,7 +168,7 @@ public struct HTTPClient: Sendable {
       while let done = multi.nextDone() {
         guard let transfer = running.removeValue(forKey: done.handle), let easy = transfer.easy else { continue }
         multi.remove(easy)
-        finish(transfer, result: done.result, now: clock.now, deadline: deadline)
+        finish(transfer, result: done.result, now: clock.now, deadline: deadline, budget: budget)
       }
       guard transfers.contains(where: { $0.result == nil }) else { break }
       // Sleep until a socket is ready, a retry is due, or (at most) a second passes.
@@ -241,7 +250,9 @@ public struct HTTPClient: Sendable {
   }
 
   /// Turns a finished attempt into the transfer's result, or schedules the next attempt.
-  private func finish(_ transfer: Transfer, result: CURLcode, now: ContinuousClock.Instant, deadline: ContinuousClock.Instant) {
+  private func finish(
+    _ transfer: Transfer, result: CURLcode, now: ContinuousClock.Instant, deadline: ContinuousClock.Instant, budget: String
+  ) {
     let easy = transfer.easy!
     let status = easy.info(CURLINFO_RESPONSE_CODE) ?? 0
     transfer.easy = nil
@@ -261,8 +272,7 @@ public struct HTTPClient: Sendable {
           return
         }
         response.retryStopped =
-          asked.map { "the server asked to retry after \($0), beyond the \(settings.totalTimeout) time budget" }
-          ?? "no time left in the \(settings.totalTimeout) time budget"
+          asked.map { "the server asked to retry after \($0), beyond \(budget)" } ?? "no time left in \(budget)"
       }
       transfer.result = .success(response)
       return
@@ -282,7 +292,7 @@ public struct HTTPClient: Sendable {
     case CURLE_FILESIZE_EXCEEDED:
       what = "response body larger than \(ByteCount(settings.maxResponseSize))"
     case CURLE_OPERATION_TIMEDOUT where transfer.cutByBudget:
-      what = "no answer within the \(settings.totalTimeout) time budget: \(detail)"
+      what = "no answer within \(budget): \(detail)"
     case CURLE_OPERATION_TIMEDOUT:
       what = "timed out: \(detail)"
     case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT:

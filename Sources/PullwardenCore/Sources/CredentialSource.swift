@@ -62,6 +62,11 @@ public struct ProvideContext: Sendable {
   public var diagnostics: Diagnostics
   /// Where token sources keep exchanged credentials between runs; nil when the cache is off.
   public var credentialCache: CredentialCache?
+  /// When network calls of this run must be done: the kubelet kills the plugin after one minute, and
+  /// several token sources may each be asked in turn.
+  public var deadline: ContinuousClock.Instant
+  /// How much of the kubelet's minute a run may spend on the network, leaving room to answer.
+  public static let networkTimeLimit = Duration.seconds(50)
   let image: URLLocation
 
   public init(
@@ -73,6 +78,7 @@ public struct ProvideContext: Sendable {
     self.now = now
     self.diagnostics = diagnostics
     self.credentialCache = credentialCache
+    self.deadline = ContinuousClock.now + Self.networkTimeLimit
     self.image = URLLocation(image: request.reference)
   }
 

@@ -72,7 +72,7 @@ public struct RegistryTokenSource: ServiceAccountTokenSource {
     guard let key = RegistryKey(normalizing: keyText), context.includes(key, within: common.matchImages) else { return [] }
     let username = try token.value(of: "username", configured: token.username, in: context, source: common.name) ?? token.username
     let configuredService = try token.value(of: "service", configured: service, in: context, source: common.name)
-    let client = HTTPClient(settings: http)
+    let client = HTTPClient(settings: http, runDeadline: context.deadline)
     let serviceURL: HTTPSURL
     if let tokenEndpoint { serviceURL = tokenEndpoint } else { serviceURL = try registryURL(for: image) }
 

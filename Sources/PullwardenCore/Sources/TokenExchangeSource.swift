@@ -68,14 +68,16 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
       in: context, source: self, token: serviceAccountToken,
       identity: [endpoint.text, username] + parameters.flatMap { [$0.name, $0.value] }
     ) { () throws(PullwardenError) in
-      try exchange(serviceAccountToken, parameters: parameters, now: context.now)
+      try exchange(serviceAccountToken, parameters: parameters, now: context.now, deadline: context.deadline)
     }
     return supplied(obtained, username: username, key: key, token: serviceAccountToken)
   }
 
   /// The RFC 8693 call itself.
-  func exchange(_ serviceAccountToken: ServiceAccountToken, parameters: [(name: String, value: String)], now: Timestamp)
-    throws(PullwardenError) -> ObtainedCredential
+  func exchange(
+    _ serviceAccountToken: ServiceAccountToken, parameters: [(name: String, value: String)], now: Timestamp,
+    deadline: ContinuousClock.Instant
+  ) throws(PullwardenError) -> ObtainedCredential
   {
     let fields: [(name: String, value: String)] =
       [
@@ -84,7 +86,7 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
       ] + parameters
     let request = HTTPRequest.form(endpoint, fields)
     let call = TokenEndpointCall(
-      client: HTTPClient(settings: http), source: common.name, purpose: "token exchange", secrets: [serviceAccountToken.text])
+      client: HTTPClient(settings: http, runDeadline: deadline), source: common.name, purpose: "token exchange", secrets: [serviceAccountToken.text])
     let answer = try call.json(request)
     guard case .string(let accessToken)? = answer.object["access_token"], !accessToken.isEmpty else {
       throw call.failure("the answer has no \"access_token\"", request)
