@@ -10,6 +10,13 @@ import Foundation
 /// - `expected-stdout.json`: stdout must be one line of JSON equal to this (member order ignored).
 ///   `expected-stdout`: stdout must equal this byte for byte. Neither: stdout must be empty.
 /// - `expected-stderr`: every non-blank line must appear in stderr. Absent: stderr must be empty.
+/// - `expected-files/`: files the run must leave in the case folder. Each file under it must exist at
+///   the same relative path with the same bytes, where `<TIMESTAMP>` stands for any RFC 3339 UTC time
+///   with whole seconds (`2025-01-02T03:04:05Z`), for records written at run time. Each directory
+///   under it must hold exactly the entries it lists, so files a run must not create (or must remove)
+///   are caught; an empty directory is kept in git by an `.expected-empty` file, which is not itself
+///   compared. A directory holding an `.expected-any` file must exist, but its contents are not
+///   compared (caches whose file names depend on the case's temporary path).
 /// - `README` or `description`: what the case shows (printed on failure).
 ///
 /// The case runs in a fresh copy of its folder, which is the working directory; `$CASE` in expected

@@ -57,6 +57,7 @@ public struct FixtureRunner: Sendable {
       }
       failures += compareStdout(stdout, in: workspace)
       failures += compareStderr(stderr, in: workspace)
+      failures += ExpectedFiles.compare(in: workspace)
       if !failures.isEmpty {
         failures.append("stdout was: \(stdout.isEmpty ? "(empty)" : stdout)")
         failures.append("stderr was: \(stderr.isEmpty ? "(empty)" : stderr)")

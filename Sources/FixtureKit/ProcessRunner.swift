@@ -34,9 +34,12 @@ public enum ProcessRunner {
         group.leave()
       }
     }
+    // A program may exit without reading all of its stdin (an early error); writing to the closed
+    // pipe must then fail quietly instead of killing this process with SIGPIPE.
+    signal(SIGPIPE, SIG_IGN)
     try process.run()
     DispatchQueue.global().async {
-      input.fileHandleForWriting.write(stdin)
+      try? input.fileHandleForWriting.write(contentsOf: stdin)
       try? input.fileHandleForWriting.close()
     }
     let deadline = DispatchTime.now() + timeout

@@ -11,7 +11,7 @@ struct Pullwarden: ParsableCommand {
       the kubelet writes a CredentialProviderRequest to stdin and reads the response from stdout.
       """,
     version: PullwardenVersion.current,
-    subcommands: [ProvideCommand.self, ConfigCommand.self]
+    subcommands: [ProvideCommand.self, VerifyCommand.self, RecordsCommand.self, ConfigCommand.self]
   )
 }
 
@@ -22,7 +22,9 @@ struct ProvideCommand: ParsableCommand {
     abstract: "Answer one CredentialProviderRequest (stdin) with a CredentialProviderResponse (stdout).",
     discussion: """
       Exit status: 0 answered (possibly with no credentials), 1 bad request, 2 bad config, \
-      3 a credential source failed. On failure stdout is empty and stderr has one line.
+      3 a credential source failed. On failure stdout is empty and stderr has one line. The \
+      credentials handed out are recorded (hashed) under the config's recordsDir; a record that \
+      cannot be written is reported on stderr and does not fail the answer.
       """
   )
 
@@ -91,5 +93,48 @@ struct ConfigCommand: ParsableCommand {
       }
       return parts.joined(separator: ", ")
     }
+  }
+}
+
+/// Decides whether a pod may use an image already on the node, from pull records.
+struct VerifyCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "verify",
+    abstract: "Decide whether a pod may use an image already on the node (KEP-2535 MustAttemptImagePull).",
+    discussion: """
+      Reads {"image", "imageRef"?, "podSecrets"?, "podServiceAccount"?} on stdin and writes \
+      {"mustPull", "reason", "detail"}. Without imageRef the image name is the record key (Pullwarden's \
+      records); with it, the CRI image ID is (the kubelet's image_manager records). A recorded credential \
+      past its expiry never allows reuse.
+      Exit status: 0 the pod may use the local image, 1 it must pull (re-verify), 2 error (stdout still \
+      says mustPull: true). With --batch: one request per line, one decision per line, exit 0 unless a \
+      line was not a valid request (2).
+      """
+  )
+
+  @Option(name: .customLong("records-dir"), help: ArgumentHelp("Records directory: Pullwarden's recordsDir or the kubelet's image_manager.", valueName: "dir"))
+  var recordsDir: String
+
+  @Option(help: ArgumentHelp("NeverVerify, NeverVerifyPreloadedImages, NeverVerifyAllowlistedImages or AlwaysVerify.", valueName: "policy"))
+  var policy: String = VerificationPolicy.default.rawValue
+
+  @Option(help: ArgumentHelp("An image name or a prefix ending in /* (NeverVerifyAllowlistedImages); repeatable.", valueName: "pattern"))
+  var allowlist: [String] = []
+
+  @Flag(name: .customLong("update-records"), help: "Apply the kubelet's rotation writes to matched records; without it nothing is written.")
+  var updateRecords = false
+
+  @Option(help: ArgumentHelp("json or text.", valueName: "format"))
+  var format: String = VerifyOptions.Format.json.rawValue
+
+  @Flag(help: "Answer JSON Lines from stdin, one decision per line, keeping records in memory.")
+  var batch = false
+
+  @Option(name: .customLong("kubelet-version"), help: ArgumentHelp("Follow this kubelet release's image-name rules (1.33 to 1.35, or 1.36 and later).", valueName: "version"))
+  var kubeletVersion: String = KubeletRules.default.rawValue
+
+  func run() throws {
+    let status = VerifyInvocation.run(arguments)
+    if status != 0 { throw ExitCode(status) }
   }
 }

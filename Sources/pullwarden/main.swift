@@ -13,4 +13,9 @@ import PullwardenCore
 if let configPath = ProvideInvocation.configPath(in: CommandLine.arguments) {
   exit(ProvideInvocation.run(configPath: configPath))
 }
+// `verify` answers on stdout even when its arguments are wrong, which ArgumentParser's own error
+// handling would not do; it parses only its own command.
+if CommandLine.arguments.count > 1 && CommandLine.arguments[1] == "verify" {
+  exit(VerifyInvocation.main(arguments: Array(CommandLine.arguments.dropFirst(2))))
+}
 Pullwarden.main()

@@ -318,18 +318,3 @@ func makeJWT(expiresIn: Int) -> String {
   ]
   return segment(["alg": "RS256", "kid": "test"]) + "." + segment(claims) + ".c2lnbmF0dXJlLW5vdC1jaGVja2Vk"
 }
-
-func sha256Hex(_ text: String) -> String {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-  process.arguments = ["openssl", "dgst", "-sha256", "-r"]
-  let input = Pipe(), output = Pipe()
-  process.standardInput = input
-  process.standardOutput = output
-  try? process.run()
-  input.fileHandleForWriting.write(Data(text.utf8))
-  try? input.fileHandleForWriting.close()
-  let data = output.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return String(decoding: data, as: UTF8.self).split(separator: " ").first.map(String.init) ?? ""
-}

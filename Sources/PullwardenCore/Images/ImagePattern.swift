@@ -101,12 +101,19 @@ struct URLLocation: Hashable, Sendable {
   let port: String
   let hostLabels: [String]
 
+  // Scans bytes: every delimiter is ASCII, so splitting there never cuts a UTF-8 sequence, and it is
+  // an order of magnitude cheaper than Character-level String operations (this runs for every key).
   init(_ text: String) {
-    let slash = text.firstIndex(of: "/")
-    authority = String(text[..<(slash ?? text.endIndex)])
-    path = slash.map { String(text[$0...]) } ?? ""
-    (host, port) = Self.splitHostPort(authority)
-    hostLabels = host.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+    let bytes = Array(text.utf8)
+    let slash = bytes.firstIndex(of: UInt8(ascii: "/")) ?? bytes.count
+    let authorityBytes = bytes[..<slash]
+    authority = String(decoding: authorityBytes, as: UTF8.self)
+    path = String(decoding: bytes[slash...], as: UTF8.self)
+    let (hostBytes, portBytes) = Self.splitHostPort(authorityBytes)
+    host = String(decoding: hostBytes, as: UTF8.self)
+    port = String(decoding: portBytes, as: UTF8.self)
+    hostLabels = hostBytes.split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+      .map { String(decoding: $0, as: UTF8.self) }
   }
 
   init(image: ImageReference) {
@@ -115,17 +122,16 @@ struct URLLocation: Hashable, Sendable {
 
   /// `net.SplitHostPort`, falling back to (whole authority, "") on the inputs it rejects, as the
   /// kubelet's splitURL does. Notably a `[` anywhere but the start makes the split fail.
-  private static func splitHostPort(_ authority: String) -> (String, String) {
-    guard let colon = authority.lastIndex(of: ":") else { return (authority, "") }
-    if authority.hasPrefix("[") {
-      guard let close = authority.firstIndex(of: "]"), authority.index(after: close) == colon else {
-        return (authority, "")
-      }
-      let inner = authority[authority.index(after: authority.startIndex)..<close]
-      return (String(inner), String(authority[authority.index(after: colon)...]))
+  private static func splitHostPort(_ authority: ArraySlice<UInt8>) -> (ArraySlice<UInt8>, ArraySlice<UInt8>) {
+    let colonByte = UInt8(ascii: ":"), open = UInt8(ascii: "["), close = UInt8(ascii: "]")
+    guard let colon = authority.lastIndex(of: colonByte) else { return (authority, []) }
+    let port = authority[(colon + 1)...]
+    if authority.first == open {
+      guard let closing = authority.firstIndex(of: close), closing + 1 == colon else { return (authority, []) }
+      return (authority[(authority.startIndex + 1)..<closing], port)
     }
     let host = authority[..<colon]
-    if host.contains(":") || host.contains("[") || host.contains("]") { return (authority, "") }
-    return (String(host), String(authority[authority.index(after: colon)...]))
+    if host.contains(colonByte) || host.contains(open) || host.contains(close) { return (authority, []) }
+    return (host, port)
   }
 }

@@ -14,21 +14,26 @@ public struct RegistryKey: Hashable, Sendable, Comparable, CustomStringConvertib
 
   /// Normalizes `raw`; nil when nothing usable is left (the kubelet logs and skips such entries).
   public init?(normalizing raw: String) {
-    var text = Substring(raw)
-    for scheme in ["https://", "http://"] where text.hasPrefix(scheme) {
-      text = text.dropFirst(scheme.count)
+    var bytes = Array(raw.utf8)[...]
+    for scheme in ["https://", "http://"] where bytes.starts(with: scheme.utf8) {
+      bytes = bytes.dropFirst(scheme.utf8.count)
     }
-    let slash = text.firstIndex(of: "/")
-    var host = String(text[..<(slash ?? text.endIndex)])
-    var path = slash.map { String(text[$0...]) } ?? ""
+    let slash = bytes.firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
+    let host = bytes[..<slash]
+    var path = bytes[slash...]
     // url.Parse would split these off; registry keys never carry queries or fragments.
-    if let cut = path.firstIndex(where: { $0 == "?" || $0 == "#" }) { path = String(path[..<cut]) }
-    if path.hasPrefix("/v1/") || path.hasPrefix("/v2/") { path = String(path.dropFirst(3)) }
-    if path == "/" { path = "" }
-    if host == "index.docker.io" { host = "docker.io" }
-    guard !host.isEmpty, !host.contains(where: { $0.isWhitespace }) else { return nil }
-    self.text = host + path
-    self.pattern = ImagePattern(unvalidated: self.text)
+    if let cut = path.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { path = path[..<cut] }
+    if path.starts(with: "/v1/".utf8) || path.starts(with: "/v2/".utf8) { path = path.dropFirst(3) }
+    if path.elementsEqual("/".utf8) { path = [] }
+    guard !host.isEmpty, !host.contains(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return nil }
+    let hostText = host.elementsEqual("index.docker.io".utf8) ? "docker.io" : String(decoding: host, as: UTF8.self)
+    self.init(normalized: hostText + String(decoding: path, as: UTF8.self))
+  }
+
+  /// A key that is already in normalized form (from `text` of another key, e.g. a cache file).
+  init(normalized text: String) {
+    self.text = text
+    self.pattern = ImagePattern(unvalidated: text)
   }
 
   /// Whether the kubelet's keyring would use this key for `image`.

@@ -71,6 +71,23 @@ public struct Document: Sendable {
     PullwardenError(kind, what, at: location(of: path))
   }
 
+  /// The top-level object of a request read from a stream (`kind` `.request`): more than
+  /// `sizeLimit` bytes, nothing but white space, invalid JSON or a non-object are errors.
+  ///
+  /// - Parameter expected: what an empty input should have been, for the error.
+  public static func request(
+    _ bytes: [UInt8], source: String, sizeLimit: Int, expected: String, describedAs noun: String
+  ) throws(PullwardenError) -> ObjectReader {
+    if bytes.count > sizeLimit {
+      throw PullwardenError(.request, "request is larger than \(ByteCount(sizeLimit))", at: source)
+    }
+    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+      throw PullwardenError(.request, "no request: expected \(expected)", at: source)
+    }
+    let document = Document(name: source, kind: .request, root: try JSON.parse(bytes, document: source, kind: .request))
+    return try document.rootObject(describedAs: noun)
+  }
+
   /// A reader for the top-level object, or an error naming the document when it is not one.
   public func rootObject(describedAs noun: String) throws(PullwardenError) -> ObjectReader {
     guard case .object(let object) = root else {

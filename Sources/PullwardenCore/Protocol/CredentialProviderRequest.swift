@@ -54,14 +54,8 @@ public struct CredentialProviderRequest: Sendable {
   /// `apiVersion`, and an empty or invalid `image` are errors. Unknown extra fields are ignored, so a
   /// newer kubelet adding fields does not break the plugin.
   public static func decode(_ bytes: [UInt8], source: String = "stdin") throws(PullwardenError) -> CredentialProviderRequest {
-    if bytes.count > sizeLimit {
-      throw PullwardenError(.request, "request is larger than \(ByteCount(sizeLimit))", at: source)
-    }
-    if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
-      throw PullwardenError(.request, "no request: expected a CredentialProviderRequest as JSON", at: source)
-    }
-    let document = Document(name: source, kind: .request, root: try JSON.parse(bytes, document: source, kind: .request))
-    let reader = try document.rootObject(describedAs: "request")
+    let reader = try Document.request(
+      bytes, source: source, sizeLimit: sizeLimit, expected: "a CredentialProviderRequest as JSON", describedAs: "request")
 
     guard reader.contains("kind") else { throw reader.error("missing \"kind\" (expected \"\(kind)\")") }
     let kindValue = try reader.requiredString("kind")

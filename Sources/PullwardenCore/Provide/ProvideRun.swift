@@ -11,13 +11,25 @@ public enum ProvideRun {
     }
   }
 
-  /// Loads the config, answers the request, and returns the encoded response.
+  /// Loads the config, answers the request, records the credentials handed out, and returns the
+  /// encoded response.
+  ///
+  /// A record that cannot be written never fails the run: the kubelet still gets its credentials, and
+  /// the failure goes to `diagnostics` (stderr).
   public static func run(
     configPath: String, input: [UInt8], now: Timestamp = .now(), diagnostics: Diagnostics = .discard
   ) throws(PullwardenError) -> [UInt8] {
     let config = try PullwardenConfig.load(path: configPath)
     let request = try CredentialProviderRequest.decode(input)
-    let outcome = try Provider(config: config).provide(request, now: now, diagnostics: diagnostics)
+    let outcome = try Provider(config: config).provide(
+      request, now: now, diagnostics: diagnostics, stateDirectory: config.recordsDirectory)
+    do {
+      try PullRecorder(directory: config.recordsDirectory).record(
+        outcome.handedOut, image: request.reference.name,
+        validFor: outcome.response.cacheDuration ?? config.defaultCacheDuration, now: now, diagnostics: diagnostics)
+    } catch {
+      diagnostics.warn("credentials for \(request.reference.name) were not recorded: \(error)")
+    }
     return outcome.response.encoded()
   }
 }

@@ -18,8 +18,11 @@ public struct Provider: Sendable {
     public var matchedSources: [String]
   }
 
+  /// - Parameter stateDirectory: where sources may keep caches between calls (ProvideRun passes the
+  ///   records directory); nil keeps every source stateless.
   public func provide(
-    _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics = .discard
+    _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics = .discard,
+    stateDirectory: String? = nil
   ) throws(PullwardenError) -> Outcome {
     let image = URLLocation(image: request.reference)
     let matched = config.sources.filter { $0.common.serves(image) }
@@ -28,7 +31,7 @@ public struct Provider: Sendable {
     }
     let scope = cacheScope(for: image, matched: matched)
     let context = ProvideContext(
-      request: request, scope: scope, now: now, diagnostics: diagnostics,
+      request: request, scope: scope, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory,
       credentialCache: config.credentialCache.map { CredentialCache(settings: $0, diagnostics: diagnostics) })
     // A Global answer is reused for every image, so it must hold every source's credentials.
     let consulted = scope == .global ? config.sources : matched

@@ -60,6 +60,8 @@ public struct ProvideContext: Sendable {
   public var scope: CacheKeyType
   public var now: Timestamp
   public var diagnostics: Diagnostics
+  /// Where sources may keep caches between calls (the records directory); nil for none.
+  public var stateDirectory: String?
   /// Where token sources keep exchanged credentials between runs; nil when the cache is off.
   public var credentialCache: CredentialCache?
   /// When network calls of this run must be done: the kubelet kills the plugin after one minute, and
@@ -71,15 +73,28 @@ public struct ProvideContext: Sendable {
 
   public init(
     request: CredentialProviderRequest, scope: CacheKeyType, now: Timestamp, diagnostics: Diagnostics,
-    credentialCache: CredentialCache? = nil
+    stateDirectory: String? = nil, credentialCache: CredentialCache? = nil
   ) {
     self.request = request
     self.scope = scope
     self.now = now
     self.diagnostics = diagnostics
+    self.stateDirectory = stateDirectory
     self.credentialCache = credentialCache
     self.deadline = ContinuousClock.now + Self.networkTimeLimit
     self.image = URLLocation(image: request.reference)
+  }
+
+  /// A cheap test that rules out most keys before `includes` builds a `RegistryKey`: a key whose host
+  /// and port hold no glob character can only match (Image and Registry scope) when they equal the
+  /// image's host and port exactly.
+  func mayInclude(keyText: String) -> Bool {
+    guard scope != .global else { return true }
+    let authority = keyText.utf8.prefix { $0 != UInt8(ascii: "/") }
+    if authority.contains(where: { $0 == UInt8(ascii: "*") || $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "[") || $0 == UInt8(ascii: "\\") }) {
+      return true
+    }
+    return authority.elementsEqual(image.authority.utf8)
   }
 
   /// Whether credentials stored under `key` belong in this response, for a source with `patterns`.

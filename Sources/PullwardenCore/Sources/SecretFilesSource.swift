@@ -19,56 +19,96 @@ public struct SecretFilesSource: CredentialSource {
   }
 
   public func credentials(for context: ProvideContext) throws(PullwardenError) -> [SuppliedCredential] {
+    let indexPath = context.stateDirectory.map { SecretFilesIndex.path(for: directory, in: $0) }
+    let previous = indexPath.flatMap { SecretFilesIndex.load(from: $0, directory: directory) }
+    var current = SecretFilesIndex(directory: directory, entries: [])
+    var previousEntries = (previous?.entries ?? [])[...]
     var supplied: [SuppliedCredential] = []
-    for secret in try secrets(diagnostics: context.diagnostics) {
-      guard let config = try secret.dockerConfig() else {
-        let reason = secret.isDockerSecret ? "it has no registry credentials" : "its type is \"\(secret.type)\""
-        context.diagnostics.warn("ignoring Secret \(secret.coordinates) (\(secret.origin)): \(reason)")
-        continue
+    var seen: [SecretCoordinates: String] = [:]
+
+    for name in try secretFileNames() {
+      let path = directory + "/" + name
+      let identity: FileIO.FileIdentity
+      do {
+        guard let found = try FileIO.identity(path) else { continue }
+        identity = found
+      } catch {
+        throw PullwardenError(.source, "\(error)", at: "source \"\(common.name)\"")
       }
-      for entry in config.entries {
-        guard let key = entry.key, context.includes(key, within: common.matchImages) else { continue }
-        supplied.append(
-          SuppliedCredential(
-            key: key, credential: entry.credential, origin: CredentialOrigin(secret: secret.coordinates),
-            sourceName: common.name))
+      // Both lists are in directory order, so the previous entry for this name is found by walking.
+      while let first = previousEntries.first, bytewiseLess(first.name, name) {
+        previousEntries.removeFirst()
+      }
+      if let entry = previousEntries.first, entry.name.utf8.elementsEqual(name.utf8), entry.identity == identity {
+        current.entries.append(entry)
+        let concerned = entry.registries.contains {
+          context.mayInclude(keyText: $0) && context.includes(RegistryKey(normalized: $0), within: common.matchImages)
+        }
+        if !concerned { continue }
+      }
+      let secrets = try readSecrets(path: path, diagnostics: context.diagnostics)
+      var registries: [String] = []
+      for secret in secrets {
+        if let earlier = seen[secret.coordinates] {
+          context.diagnostics.warn("Secret \(secret.coordinates) appears twice (\(earlier) and \(secret.origin)); both are used")
+        }
+        seen[secret.coordinates] = secret.origin
+        guard let config = try secret.dockerConfig() else {
+          let reason = secret.isDockerSecret ? "it has no registry credentials" : "its type is \"\(secret.type)\""
+          context.diagnostics.warn("ignoring Secret \(secret.coordinates) (\(secret.origin)): \(reason)")
+          continue
+        }
+        for entry in config.entries {
+          guard let key = entry.key else { continue }
+          registries.append(key.text)
+          guard context.includes(key, within: common.matchImages) else { continue }
+          supplied.append(
+            SuppliedCredential(
+              key: key, credential: entry.credential, origin: CredentialOrigin(secret: secret.coordinates),
+              sourceName: common.name))
+        }
+      }
+      if current.entries.last?.name != name {
+        current.entries.append(SecretFilesIndex.Entry(name: name, identity: identity, registries: registries))
+      }
+    }
+
+    if let indexPath, current != previous {
+      do {
+        try current.save(to: indexPath)
+      } catch {
+        context.diagnostics.warn("cannot update the index of \(directory): \(error)")
       }
     }
     return supplied
   }
 
-  /// Every Secret object in the directory, in file order then document order.
-  public func secrets(diagnostics: Diagnostics) throws(PullwardenError) -> [KubernetesSecret] {
+  /// Names of the Secret files in the directory, in name order.
+  private func secretFileNames() throws(PullwardenError) -> [String] {
     let names: [String]
     do {
       names = try FileIO.directoryEntries(directory)
     } catch {
       throw PullwardenError(.source, "cannot read Secret directory: \(error)", at: "source \"\(common.name)\"")
     }
+    return names.filter { name in
+      let bytes = name.utf8
+      return bytes.first != UInt8(ascii: ".")
+        && (bytes.elementsEqualSuffix(".json") || bytes.elementsEqualSuffix(".yaml") || bytes.elementsEqualSuffix(".yml"))
+    }
+  }
+
+  /// Every Secret object in one file, in document order.
+  private func readSecrets(path: String, diagnostics: Diagnostics) throws(PullwardenError) -> [KubernetesSecret] {
+    let bytes: [UInt8]
+    do {
+      bytes = try FileIO.readFile(path, limit: Self.fileSizeLimit)
+    } catch {
+      throw PullwardenError(.source, "cannot read Secret file: \(error)", at: "source \"\(common.name)\"")
+    }
     var secrets: [KubernetesSecret] = []
-    var seen: [SecretCoordinates: String] = [:]
-    for name in names where !name.hasPrefix(".") && (name.hasSuffix(".json") || name.hasSuffix(".yaml") || name.hasSuffix(".yml")) {
-      let path = FileIO.resolve(name, relativeTo: directory)
-      do {
-        guard try FileIO.fileType(path) == .regular else { continue }
-      } catch {
-        throw PullwardenError(.source, "\(error)", at: "source \"\(common.name)\"")
-      }
-      let bytes: [UInt8]
-      do {
-        bytes = try FileIO.readFile(path, limit: Self.fileSizeLimit)
-      } catch {
-        throw PullwardenError(.source, "cannot read Secret file: \(error)", at: "source \"\(common.name)\"")
-      }
-      for document in try YAMLLoader.documents(bytes, name: path, kind: .source) {
-        for secret in try Self.secrets(in: document, diagnostics: diagnostics) {
-          if let earlier = seen[secret.coordinates] {
-            diagnostics.warn("Secret \(secret.coordinates) appears twice (\(earlier) and \(secret.origin)); both are used")
-          }
-          seen[secret.coordinates] = secret.origin
-          secrets.append(secret)
-        }
-      }
+    for document in try YAMLLoader.documents(bytes, name: path, kind: .source) {
+      secrets += try Self.secrets(in: document, diagnostics: diagnostics)
     }
     return secrets
   }
@@ -86,5 +126,14 @@ public struct SecretFilesSource: CredentialSource {
       diagnostics.warn("ignoring \(other) object in \(document.name): only Secrets are read")
       return []
     }
+  }
+}
+
+extension String.UTF8View {
+  /// Whether the bytes end with `suffix`'s bytes (no Unicode processing).
+  fileprivate func elementsEqualSuffix(_ suffix: StaticString) -> Bool {
+    let tail = UnsafeBufferPointer(start: suffix.utf8Start, count: suffix.utf8CodeUnitCount)
+    guard count >= tail.count else { return false }
+    return self[index(endIndex, offsetBy: -tail.count)...].elementsEqual(tail)
   }
 }

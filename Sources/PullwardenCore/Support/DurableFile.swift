@@ -14,7 +14,12 @@ extension FileIO {
   /// dot and a `.tmp` suffix, both of which the kubelet's record lister skips), which is fsync'd and
   /// renamed over `path`; then the directory is fsync'd so the rename itself is durable. On failure the
   /// temporary file is removed and `path` is untouched.
-  public static func replaceFile(_ path: String, with bytes: [UInt8], mode: mode_t = 0o600) throws(SystemError) {
+  ///
+  /// - Parameter durable: false skips both fsyncs, for caches that are rebuilt when lost: the rename
+  ///   still makes the replacement atomic, but a crash may leave the old content.
+  public static func replaceFile(
+    _ path: String, with bytes: [UInt8], mode: mode_t = 0o600, durable: Bool = true
+  ) throws(SystemError) {
     let directory = directoryName(path)
     let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
     var fd: Int32 = -1
@@ -29,7 +34,7 @@ extension FileIO {
     let written = bytes.withUnsafeBytes { writeAll(fd: fd, buffer: $0) }
     if !written {
       failure = SystemError("write", temporary)
-    } else if fsync(fd) != 0 {
+    } else if durable && fsync(fd) != 0 {
       failure = SystemError("fsync", temporary)
     }
     if close(fd) != 0 && failure == nil { failure = SystemError("close", temporary) }
@@ -38,7 +43,7 @@ extension FileIO {
       unlink(temporary)
       throw failure
     }
-    try syncDirectory(directory)
+    if durable { try syncDirectory(directory) }
   }
 
   /// fsync on a directory, which makes renames and unlinks inside it durable.

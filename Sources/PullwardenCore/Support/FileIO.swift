@@ -22,6 +22,9 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
 
   public var isNotFound: Bool { code == ENOENT }
 
+  /// The last path component was a symbolic link that `O_NOFOLLOW` refused.
+  public var isSymbolicLink: Bool { code == ELOOP }
+
   public var description: String { "cannot \(operation) \(path): \(reason)" }
 }
 
@@ -33,8 +36,9 @@ public enum FileIO {
   /// The contents of the regular file at `path`, refusing files larger than `limit` bytes.
   ///
   /// - Throws: `SystemError` for open/read failures; `FileTooLarge` when the file exceeds `limit`.
-  public static func readFile(_ path: String, limit: Int) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC)
+  /// - Parameter followLinks: false to refuse a symbolic link as the last component (ELOOP).
+  public static func readFile(_ path: String, limit: Int, followLinks: Bool = true) throws -> [UInt8] {
+    let fd = open(path, O_RDONLY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
     guard fd >= 0 else { throw SystemError("open", path) }
     defer { close(fd) }
     var info = stat()
@@ -90,7 +94,10 @@ public enum FileIO {
       if name == "." || name == ".." { continue }
       names.append(name)
     }
-    return names.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }
+    // Sort on byte arrays made once per name: comparing Strings byte-wise costs a copy per comparison.
+    return names.map { (bytes: Array($0.utf8), name: $0) }
+      .sorted { $0.bytes.lexicographicallyPrecedes($1.bytes) }
+      .map(\.name)
   }
 
   /// The kind of file at `path` without following a final symbolic link, or nil if it does not exist.
@@ -107,6 +114,31 @@ public enum FileIO {
     case S_IFLNK: return .symbolicLink
     default: return .other
     }
+  }
+
+  /// What identifies one version of a file: replaced, rewritten, truncated or re-permissioned files
+  /// get a different identity (inode, size, and modification and change times to the nanosecond).
+  public struct FileIdentity: Hashable, Sendable {
+    public var device: UInt64
+    public var inode: UInt64
+    public var size: Int64
+    public var modifiedNanoseconds: Int64
+    public var changedNanoseconds: Int64
+  }
+
+  /// The identity of the regular file at `path` (following symbolic links, as reading does); nil when
+  /// there is nothing there or it is not a regular file.
+  public static func identity(_ path: String) throws(SystemError) -> FileIdentity? {
+    var info = stat()
+    if stat(path, &info) != 0 {
+      if errno == ENOENT || errno == ENOTDIR { return nil }
+      throw SystemError("stat", path)
+    }
+    guard info.st_mode & S_IFMT == S_IFREG else { return nil }
+    return FileIdentity(
+      device: UInt64(info.st_dev), inode: UInt64(info.st_ino), size: Int64(info.st_size),
+      modifiedNanoseconds: Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec),
+      changedNanoseconds: Int64(info.st_ctim.tv_sec) * 1_000_000_000 + Int64(info.st_ctim.tv_nsec))
   }
 
   public enum FileType: Sendable, Equatable {
@@ -153,6 +185,19 @@ public enum FileIO {
   }
 }
 
+/// Byte-wise order of the UTF-8 forms (what `ls` with LC_ALL=C shows). String's own `<` compares
+/// canonical equivalents as equal, and Character-wise comparison is far slower.
+public func bytewiseLess(_ lhs: String, _ rhs: String) -> Bool {
+  var lhs = lhs, rhs = rhs
+  return lhs.withUTF8 { a in
+    rhs.withUTF8 { b in
+      let common = min(a.count, b.count)
+      let order = common == 0 ? 0 : memcmp(a.baseAddress!, b.baseAddress!, common)
+      return order != 0 ? order < 0 : a.count < b.count
+    }
+  }
+}
+
 /// A file or stream larger than Pullwarden accepts for its purpose.
 public struct FileTooLarge: Error, Sendable, Equatable, CustomStringConvertible {
   public var path: String
@@ -168,5 +213,78 @@ public struct ByteCount: CustomStringConvertible, Sendable {
     if value >= 1 << 20 && value % (1 << 20) == 0 { return "\(value >> 20) MiB" }
     if value >= 1 << 10 && value % (1 << 10) == 0 { return "\(value >> 10) KiB" }
     return "\(value) bytes"
+  }
+}
+
+/// Reads newline-terminated lines from a file descriptor as they arrive (for `verify --batch`, whose
+/// caller may write one request and wait for its answer before writing the next).
+public struct LineReader {
+  public enum Item: Equatable {
+    /// A line without its `\n` (and a `\r` before it).
+    case line([UInt8])
+    /// A line longer than the limit, skipped up to its end.
+    case tooLong
+  }
+
+  private let fd: Int32
+  private let name: String
+  private let limit: Int
+  private var buffer: [UInt8] = []
+  private var start = 0
+  private var finished = false
+  private var discarding = false
+
+  /// - Parameter limit: the longest line accepted, without its newline.
+  public init(fd: Int32, name: String, limit: Int) {
+    self.fd = fd
+    self.name = name
+    self.limit = limit
+  }
+
+  /// The next line, nil at end of input.
+  public mutating func next() throws(SystemError) -> Item? {
+    while true {
+      if let newline = buffer[start...].firstIndex(of: UInt8(ascii: "\n")) {
+        var line = Array(buffer[start..<newline])
+        start = newline + 1
+        compact()
+        if discarding {
+          discarding = false
+          return .tooLong
+        }
+        if line.last == UInt8(ascii: "\r") { line.removeLast() }
+        return .line(line)
+      }
+      if buffer.count - start > limit {
+        // Keep reading until the end of this line, without keeping it.
+        discarding = true
+        start = buffer.count
+        compact()
+      }
+      if finished {
+        guard start < buffer.count || discarding else { return nil }
+        let line = Array(buffer[start...])
+        start = buffer.count
+        if discarding {
+          discarding = false
+          return .tooLong
+        }
+        return .line(line)
+      }
+      var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+      let got = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+      if got < 0 {
+        if errno == EINTR { continue }
+        throw SystemError("read", name)
+      }
+      if got == 0 { finished = true } else { buffer += chunk[..<got] }
+    }
+  }
+
+  private mutating func compact() {
+    if start > 1 << 16 || start == buffer.count {
+      buffer.removeFirst(start)
+      start = 0
+    }
   }
 }

@@ -112,7 +112,12 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
     guard index == b.count else { return nil }
     let days = daysSinceEpoch(year: year, month: month, day: day)
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
-    self.init(nanosecondsSinceEpoch: seconds * 1_000_000_000 + nanos)
+    // Nanoseconds in an Int64 reach from 1677 to 2262; times outside are refused, not trapped on
+    // (they arrive in files Pullwarden must never crash on).
+    let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+    let (total, overflowAgain) = scaled.addingReportingOverflow(nanos)
+    guard !overflow && !overflowAgain else { return nil }
+    self.init(nanosecondsSinceEpoch: total)
   }
 }
 

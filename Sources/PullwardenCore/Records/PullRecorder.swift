@@ -1,0 +1,96 @@
+/// Records, inside `pullwarden provide`, which credentials were handed out for an image.
+///
+/// The provider never learns the CRI image ID, so the record is keyed by the normalized image name
+/// (the request's `image`, e.g. `docker.io/library/nginx`), which is both its `imageRef` and its
+/// `credentialMapping` key. Each handed-out credential contributes by its origin, with the kubelet's
+/// merge rules:
+/// - a credential with no Secret and no service account is node-wide: `nodePodsAccessible`, which
+///   absorbs everything else for the image (every pod on the node is given it);
+/// - a Secret contributes `{uid, namespace, name, credentialHash}`;
+/// - a service account (KEP-4412 credentials) contributes `{uid, namespace, name}`, without a hash;
+/// - a credential with both contributes both entries (the Secret first), so a pod matching either
+///   may reuse the image.
+/// Each entry's expiry, kept in the record's companion file, is the earlier of the credential's own
+/// expiry (a token's) and the end of the response's `cacheDuration`; a later provide extends it.
+public struct PullRecorder: Sendable {
+  public let store: RecordStore
+
+  public init(directory: String) {
+    store = RecordStore(directory: directory)
+  }
+
+  /// The record contributions of `handedOut`: node access, Secrets, service accounts, each once, in
+  /// the order they were handed out, with the expiry of each.
+  struct Contributions {
+    var nodeAccess: Timestamp?
+    var secrets: [(ImagePullSecret, Timestamp)] = []
+    var serviceAccounts: [(ImagePullServiceAccount, Timestamp)] = []
+
+    init(_ handedOut: [SuppliedCredential], now: Timestamp, validFor duration: GoDuration) {
+      let cap = now.adding(max(duration, .zero))
+      for item in handedOut {
+        let expiry = item.expiresAt.map { min($0, cap) } ?? cap
+        if item.origin.isNodeWide {
+          nodeAccess = nodeAccess.map { max($0, expiry) } ?? expiry
+          continue
+        }
+        if let secret = item.origin.secret {
+          let entry = ImagePullSecret(
+            uid: secret.uid, namespace: secret.namespace, name: secret.name, credentialHash: CredentialHash.of(item.credential))
+          Self.add(entry, expiry, to: &secrets)
+        }
+        if let account = item.origin.serviceAccount {
+          Self.add(account, expiry, to: &serviceAccounts)
+        }
+      }
+    }
+
+    private static func add<T: Equatable>(_ entry: T, _ expiry: Timestamp, to list: inout [(T, Timestamp)]) {
+      if let index = list.firstIndex(where: { $0.0 == entry }) {
+        list[index].1 = max(list[index].1, expiry)
+      } else {
+        list.append((entry, expiry))
+      }
+    }
+
+    /// Each source kind as one kubelet-style credential set, node access first.
+    var credentialSets: [ImagePullCredentials] {
+      var sets: [ImagePullCredentials] = []
+      if nodeAccess != nil { sets.append(ImagePullCredentials(nodePodsAccessible: true)) }
+      if !secrets.isEmpty { sets.append(ImagePullCredentials(kubernetesSecrets: secrets.map(\.0))) }
+      if !serviceAccounts.isEmpty { sets.append(ImagePullCredentials(kubernetesServiceAccounts: serviceAccounts.map(\.0))) }
+      return sets
+    }
+  }
+
+  /// Merges `handedOut` into the record for `image` (a normalized image name). Does nothing when no
+  /// credential was handed out.
+  ///
+  /// - Parameter duration: how long the kubelet may reuse the response (its `cacheDuration`).
+  @discardableResult
+  public func record(
+    _ handedOut: [SuppliedCredential], image: String, validFor duration: GoDuration, now: Timestamp,
+    diagnostics: Diagnostics = .discard
+  ) throws(PullwardenError) -> RecordStore.UpdateResult {
+    guard !handedOut.isEmpty else { return RecordStore.UpdateResult() }
+    let contributions = Contributions(handedOut, now: now, validFor: duration)
+    return try store.update(imageRef: image, diagnostics: diagnostics) { record, expiry in
+      var current = record
+      for credentials in contributions.credentialSets {
+        if let changed = ImagePulledRecord.recording(credentials, forImage: image, imageRef: image, into: current, now: now) {
+          current = changed
+        }
+      }
+      // Pullwarden writes v1beta1, migrating an older file as the kubelet does at start-up.
+      current?.apiVersion = .v1beta1
+      record = current
+
+      var companion = expiry ?? CredentialExpiry(imageRef: image)
+      companion.lastUpdatedTime = now
+      if let node = contributions.nodeAccess { companion.extendNodeAccess(image, until: node) }
+      for (secret, time) in contributions.secrets { companion.extend(secret, for: image, until: time) }
+      for (account, time) in contributions.serviceAccounts { companion.extend(account, for: image, until: time) }
+      expiry = companion
+    }
+  }
+}

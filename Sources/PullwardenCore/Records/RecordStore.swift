@@ -1,0 +1,365 @@
+/// A directory of pull records in the kubelet's layout, shared by every process on the node.
+///
+/// ```
+/// <dir>/pulled/sha256-<hex>             ImagePulledRecord, the kubelet's format (hex = SHA-256 of the key)
+/// <dir>/pulling/sha256-<hex>            ImagePullIntent (written only by the kubelet; read by the verifier)
+/// <dir>/pullwarden-expiry/sha256-<hex>  CredentialExpiry, Pullwarden's companion to the record
+/// <dir>/pullwarden-locks/sha256-<hex>   empty lock file, one per record
+/// ```
+/// The kubelet keys pulled records by the CRI image ID (`imageRef`). The credential provider never
+/// sees that ID (its request carries only the image name), so Pullwarden's own records are keyed by
+/// the normalized image name (`docker.io/library/nginx`) and store that name as `imageRef`.
+///
+/// Directories are created 0700 and files 0600. Every change happens under an exclusive `flock` on the
+/// record's lock file (read, merge, write), so concurrent providers never lose each other's updates;
+/// readers take a shared lock when the lock file exists, so they see a record and its companion from
+/// the same update. Files are replaced atomically (`FileIO.replaceFile`), the companion before the
+/// record, so a crash never leaves a record entry with a stale expiry.
+///
+/// Files that do not decode, name a different `imageRef`, or are not regular files are never
+/// trusted: readers report them, and the next update replaces them and says so.
+public struct RecordStore: Sendable {
+  public let directory: String
+
+  /// How long an update waits for another process's lock before giving up (the pull goes on).
+  public static let writeLockTimeout = GoDuration.seconds(10)
+  /// How long a reader waits before reading without the lock.
+  public static let readLockTimeout = GoDuration.seconds(2)
+  /// No record file is anywhere near this; a bigger one is not ours.
+  static let fileSizeLimit = 4 << 20
+
+  public init(directory: String) {
+    self.directory = directory
+  }
+
+  public var pulledDirectory: String { directory + "/pulled" }
+  public var pullingDirectory: String { directory + "/pulling" }
+  public var expiryDirectory: String { directory + "/" + CredentialExpiry.directoryName }
+  public var lockDirectory: String { directory + "/pullwarden-locks" }
+
+  /// `sha256-<hex>`: the kubelet's file name for a record key (no newline, no normalization).
+  public static func fileName(forKey key: String) -> String {
+    "sha256-" + CredentialHash.sha256Hex(key)
+  }
+
+  // MARK: Reading
+
+  /// What the pulled-record file for a key holds.
+  public enum Pulled: Sendable {
+    case absent
+    /// The record and its companion; nil companion means there is none (expiry is unlimited).
+    case found(ImagePulledRecord, CredentialExpiry?)
+    /// The file exists but cannot be trusted; the reason names the file and never its content.
+    case unreadable(String)
+    /// The file decodes but belongs to another `imageRef`; the kubelet treats this as no record.
+    case mismatched(found: String)
+  }
+
+  /// The pulled record for `imageRef`, with its companion.
+  public func pulledRecord(imageRef: String, diagnostics: Diagnostics = .discard) -> Pulled {
+    let name = Self.fileName(forKey: imageRef)
+    let lock: FileLock?
+    do {
+      lock = try FileLock.acquire(lockDirectory + "/" + name, mode: .shared, timeout: Self.readLockTimeout)
+    } catch {
+      diagnostics.warn("reading the pull record for \(imageRef) without its lock: \(error)")
+      lock = nil
+    }
+    defer { withExtendedLifetime(lock) {} }
+    let entry = read(name: name, imageRef: imageRef)
+    if let problem = entry.companionProblem {
+      diagnostics.warn("ignoring \(problem); every credential of \(imageRef) counts as expired")
+    }
+    return entry.pulled
+  }
+
+  /// The record file `name` (already locked, or not needing a lock) checked against `imageRef`, and
+  /// what is wrong with its companion, if anything (an untrusted companion reads as an empty one).
+  private func read(name: String, imageRef: String) -> (pulled: Pulled, companionProblem: String?) {
+    let path = pulledDirectory + "/" + name
+    let record: ImagePulledRecord
+    switch Self.load(path, decode: ImagePulledRecord.decode) {
+    case .absent: return (.absent, nil)
+    case .unreadable(let reason): return (.unreadable(reason), nil)
+    case .loaded(let loaded): record = loaded
+    }
+    if record.imageRef != imageRef { return (.mismatched(found: record.imageRef), nil) }
+    let expiryPath = expiryDirectory + "/" + name
+    switch Self.load(expiryPath, decode: CredentialExpiry.decode) {
+    case .absent:
+      return (.found(record, nil), nil)
+    case .unreadable(let reason):
+      return (.found(record, CredentialExpiry(imageRef: imageRef)), "unreadable credential expiry file (\(reason))")
+    case .loaded(let expiry):
+      guard expiry.imageRef == imageRef else {
+        let problem = "credential expiry file \(expiryPath) naming imageRef \"\(expiry.imageRef)\""
+        return (.found(record, CredentialExpiry(imageRef: imageRef)), problem)
+      }
+      return (.found(record, expiry), nil)
+    }
+  }
+
+  public enum Intent: Sendable, Equatable {
+    case absent
+    case present
+    case unreadable(String)
+  }
+
+  /// Whether the kubelet recorded an intent to pull `image` (the pod's image string exactly): the
+  /// kubelet's `ImagePullIntentExists`, true only when the file decodes and names the same image.
+  public func intent(image: String) -> Intent {
+    switch Self.load(pullingDirectory + "/" + Self.fileName(forKey: image), decode: ImagePullIntent.decode) {
+    case .absent: return .absent
+    case .unreadable(let reason): return .unreadable(reason)
+    case .loaded(let intent): return intent.image == image ? .present : .absent
+    }
+  }
+
+  enum Loaded<T> {
+    case absent
+    case loaded(T)
+    case unreadable(String)
+  }
+
+  /// Reads and decodes one record file; a symbolic link, a directory or an oversized file is unreadable.
+  static func load<T>(_ path: String, decode: ([UInt8], String) throws(PullwardenError) -> T) -> Loaded<T> {
+    let bytes: [UInt8]
+    do {
+      bytes = try FileIO.readFile(path, limit: fileSizeLimit, followLinks: false)
+    } catch let error as SystemError {
+      if error.isNotFound { return .absent }
+      return .unreadable(error.isSymbolicLink ? "\(path) is a symbolic link" : error.description)
+    } catch {
+      return .unreadable("\(error)")
+    }
+    do {
+      return .loaded(try decode(bytes, path))
+    } catch {
+      return .unreadable(error.description)
+    }
+  }
+
+  // MARK: Writing
+
+  /// What an update did, for callers that report it.
+  public struct UpdateResult: Sendable, Equatable {
+    public var recordWritten = false
+    public var expiryWritten = false
+  }
+
+  /// Reads the record for `imageRef` and its companion under the record's exclusive lock, lets
+  /// `change` modify them, and writes back what changed (companion first, then record).
+  ///
+  /// `change` sees nil for a missing, unreadable or mismatched file; replacing such a file is reported
+  /// through `diagnostics`. The companion is pruned to the entries the record still holds.
+  @discardableResult
+  public func update(
+    imageRef: String, diagnostics: Diagnostics = .discard,
+    _ change: (inout ImagePulledRecord?, inout CredentialExpiry?) -> Void
+  ) throws(PullwardenError) -> UpdateResult {
+    let name = Self.fileName(forKey: imageRef)
+    let lock = try exclusiveLock(name)
+    defer { withExtendedLifetime(lock) {} }
+
+    var record: ImagePulledRecord?
+    var expiry: CredentialExpiry?
+    let entry = read(name: name, imageRef: imageRef)
+    switch entry.pulled {
+    case .absent:
+      break
+    case .unreadable(let reason):
+      diagnostics.warn("replacing unreadable pull record: \(reason)")
+    case .mismatched(let found):
+      diagnostics.warn("replacing pull record \(pulledDirectory)/\(name): it names imageRef \"\(found)\", not \"\(imageRef)\"")
+    case .found(let existing, let companion):
+      record = existing
+      expiry = companion
+    }
+    if let problem = entry.companionProblem { diagnostics.warn("replacing \(problem)") }
+    let originalRecord = record
+    let originalExpiry = expiry
+    change(&record, &expiry)
+    if let current = record, var companion = expiry {
+      companion.prune(keeping: current)
+      expiry = companion
+    }
+
+    var result = UpdateResult()
+    if let expiry, expiry != originalExpiry || entry.companionProblem != nil {
+      try write(expiry.encoded(), to: expiryDirectory + "/" + name)
+      result.expiryWritten = true
+    }
+    if let record, record != originalRecord {
+      try write(record.encoded(), to: pulledDirectory + "/" + name)
+      result.recordWritten = true
+    }
+    return result
+  }
+
+  private func exclusiveLock(_ name: String) throws(PullwardenError) -> FileLock {
+    let path = lockDirectory + "/" + name
+    var created = false
+    while true {
+      do {
+        return try FileLock.acquire(path, mode: .exclusive, timeout: Self.writeLockTimeout)!
+      } catch .system(let error) where error.isNotFound && !created {
+        try createDirectory(lockDirectory)
+        created = true
+      } catch {
+        throw PullwardenError(.records, "cannot lock the pull record: \(error)", at: directory)
+      }
+    }
+  }
+
+  private func write(_ bytes: [UInt8], to path: String) throws(PullwardenError) {
+    do {
+      try FileIO.replaceFile(path, with: bytes)
+    } catch let error where error.isNotFound {
+      // First write into this directory (or it was removed behind our back).
+      try createDirectory(FileIO.directoryName(path))
+      do {
+        try FileIO.replaceFile(path, with: bytes)
+      } catch {
+        throw PullwardenError(.records, "cannot write the pull record: \(error)", at: directory)
+      }
+    } catch {
+      throw PullwardenError(.records, "cannot write the pull record: \(error)", at: directory)
+    }
+  }
+
+  /// Creates `path` (one of the store's directories) and the records directory itself, 0700, where
+  /// missing. Only what a write needs is created: a kubelet's directory gains no companion files.
+  private func createDirectory(_ path: String) throws(PullwardenError) {
+    do {
+      try FileIO.makeDirectories(path)
+    } catch {
+      throw PullwardenError(.records, "cannot create the records directory: \(error)", at: directory)
+    }
+  }
+
+  // MARK: Checking, listing and removing
+
+  /// Refuses a directory that is not a records directory, so a mistyped path cannot make every image
+  /// look preloaded: it must exist and hold `pulled/` or `pulling/`.
+  public func checkLayout() throws(PullwardenError) {
+    let type: FileIO.FileType?
+    do {
+      type = try FileIO.fileType(directory)
+    } catch {
+      throw PullwardenError(.records, "cannot read the records directory: \(error)", at: directory)
+    }
+    guard type == .directory else {
+      throw PullwardenError(.records, type == nil ? "records directory does not exist" : "records directory is not a directory", at: directory)
+    }
+    let pulled = (try? FileIO.fileType(pulledDirectory)) ?? nil
+    let pulling = (try? FileIO.fileType(pullingDirectory)) ?? nil
+    if pulled != .directory && pulling != .directory {
+      throw PullwardenError(
+        .records, "not a records directory: it has neither pulled/ nor pulling/ (the kubelet's is <root-dir>/image_manager)",
+        at: directory)
+    }
+  }
+
+  /// One file of `pulled/`.
+  public struct Listed: Sendable {
+    public var fileName: String
+    public var content: Pulled
+    /// The file's modification time (for leftovers that do not decode).
+    public var modified: Timestamp?
+  }
+
+  /// Every record file (`sha256-*`, not `*.tmp`, as the kubelet lists them), decoded, sorted by
+  /// file name. A file whose name is not the hash of its `imageRef` is reported as mismatched.
+  public func listPulled() throws(PullwardenError) -> [Listed] {
+    let names: [String]
+    do {
+      names = try FileIO.directoryEntries(pulledDirectory)
+    } catch let error as SystemError where error.isNotFound {
+      return []
+    } catch {
+      throw PullwardenError(.records, "cannot list pull records: \(error)", at: directory)
+    }
+    var listed: [Listed] = []
+    for name in names where name.hasPrefix("sha256-") && !name.hasSuffix(".tmp") {
+      let path = pulledDirectory + "/" + name
+      let info = try? FileIO.status(path)
+      if info?.type == .directory { continue }
+      var content: Pulled
+      switch Self.load(path, decode: ImagePulledRecord.decode) {
+      case .absent: continue
+      case .unreadable(let reason): content = .unreadable(reason)
+      case .loaded(let record):
+        content = Self.fileName(forKey: record.imageRef) == name
+          ? read(name: name, imageRef: record.imageRef).pulled : .mismatched(found: record.imageRef)
+      }
+      listed.append(Listed(fileName: name, content: content, modified: info?.modified))
+    }
+    return listed
+  }
+
+  /// Removes the record `imageRef` and its companion when `stillWanted` agrees after re-reading them
+  /// under the lock (a provider may have refreshed the record meanwhile). Returns whether it did.
+  public func remove(imageRef: String, if stillWanted: (Pulled) -> Bool) throws(PullwardenError) -> Bool {
+    let name = Self.fileName(forKey: imageRef)
+    let lock = try exclusiveLock(name)
+    defer { withExtendedLifetime(lock) {} }
+    guard stillWanted(read(name: name, imageRef: imageRef).pulled) else { return false }
+    do {
+      // Record first: a companion without a record is harmless, a record without one never expires.
+      try FileIO.removeFile(pulledDirectory + "/" + name)
+      try FileIO.removeFile(expiryDirectory + "/" + name)
+      try FileIO.syncDirectory(pulledDirectory)
+      try lock.removeFile()
+    } catch {
+      throw PullwardenError(.records, "cannot remove the pull record: \(error)", at: directory)
+    }
+    return true
+  }
+
+  /// Removes what crashes and removals leave behind: companions and lock files whose record is gone
+  /// (each under its lock), and Pullwarden's temporary files older than `staleAfter`. Returns the
+  /// paths removed (or that would be, with `dryRun`).
+  public func removeLeftovers(now: Timestamp, staleAfter: GoDuration = .hours(1), dryRun: Bool) throws(PullwardenError) -> [String] {
+    var removed: [String] = []
+    do {
+      for directory in [pulledDirectory, expiryDirectory] {
+        for name in try Self.entries(directory) where name.hasPrefix(".sha256-") && name.hasSuffix(".tmp") {
+          let path = directory + "/" + name
+          guard let info = try FileIO.status(path), info.type == .regular, info.modified.duration(until: now) > staleAfter else { continue }
+          if !dryRun { try FileIO.removeFile(path) }
+          removed.append(path)
+        }
+      }
+      var names = Set(try Self.entries(expiryDirectory).filter { $0.hasPrefix("sha256-") && !$0.hasSuffix(".tmp") })
+      names.formUnion(try Self.entries(lockDirectory).filter { $0.hasPrefix("sha256-") })
+      for name in names.sorted() {
+        let companion = expiryDirectory + "/" + name
+        let lockPath = lockDirectory + "/" + name
+        if dryRun {
+          if try FileIO.status(pulledDirectory + "/" + name) != nil { continue }
+          removed += [companion, lockPath].filter { (try? FileIO.status($0)) != nil }
+          continue
+        }
+        // Under the lock, so a provider writing this record right now is not undercut.
+        guard let lock = try FileLock.acquire(lockPath, mode: .exclusive, timeout: Self.writeLockTimeout) else { continue }
+        defer { withExtendedLifetime(lock) {} }
+        if try FileIO.status(pulledDirectory + "/" + name) != nil { continue }
+        if try FileIO.removeFile(companion) { removed.append(companion) }
+        try lock.removeFile()
+        removed.append(lockPath)
+      }
+    } catch {
+      throw PullwardenError(.records, "cannot clean up the records directory: \(error)", at: directory)
+    }
+    return removed
+  }
+
+  /// Names in `path`, or none when it does not exist.
+  private static func entries(_ path: String) throws -> [String] {
+    do {
+      return try FileIO.directoryEntries(path)
+    } catch let error as SystemError where error.isNotFound {
+      return []
+    }
+  }
+}

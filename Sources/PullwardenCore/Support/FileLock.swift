@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// An advisory `flock` on a dedicated lock file, held until the value goes away.
+///
+/// The lock file is never renamed or rewritten, so every process locks the same inode; locking the
+/// data file itself would not work, because an atomic replace renames a new inode over it and a
+/// waiter would then hold a lock on a file nobody else sees. Lock files may still be removed (by
+/// `records gc`), so after locking we check that the path still names the inode we locked, and start
+/// over when it does not: whoever removes a lock file does so while holding it.
+public final class FileLock {
+  public let path: String
+  private let fd: Int32
+
+  private init(path: String, fd: Int32) {
+    self.path = path
+    self.fd = fd
+  }
+
+  deinit { close(fd) }
+
+  public enum Mode: Sendable {
+    /// For writers: creates the lock file when missing.
+    case exclusive
+    /// For readers: never creates anything; no lock is taken when the file does not exist.
+    case shared
+  }
+
+  /// Why a lock was not taken.
+  public enum Failure: Error, Sendable, CustomStringConvertible {
+    case system(SystemError)
+    case timedOut(path: String, after: GoDuration)
+
+    public var description: String {
+      switch self {
+      case .system(let error): return error.description
+      case .timedOut(let path, let after): return "gave up waiting \(after) for the lock \(path)"
+      }
+    }
+  }
+
+  /// Takes the lock, waiting at most `timeout` for another holder.
+  ///
+  /// - Returns: nil only in `.shared` mode when the lock file does not exist (nobody has written yet).
+  public static func acquire(_ path: String, mode: Mode, timeout: GoDuration) throws(Failure) -> FileLock? {
+    let deadline = Timestamp.now().adding(timeout)
+    while true {
+      let flags = mode == .exclusive ? O_RDWR | O_CREAT : O_RDONLY
+      let fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0o600)
+      if fd < 0 {
+        if mode == .shared && errno == ENOENT { return nil }
+        throw .system(SystemError("open", path))
+      }
+      let operation = mode == .exclusive ? LOCK_EX : LOCK_SH
+      var pause: Int64 = 1_000_000
+      while flock(fd, operation | LOCK_NB) != 0 {
+        let code = errno
+        if code == EINTR { continue }
+        guard code == EWOULDBLOCK else {
+          close(fd)
+          throw .system(SystemError("lock", path, code: code))
+        }
+        if Timestamp.now() >= deadline {
+          close(fd)
+          throw .timedOut(path: path, after: timeout)
+        }
+        // Holders keep the lock for a read and a write; poll gently instead of blocking forever, so a
+        // stuck holder costs a bounded wait instead of the kubelet's whole pull.
+        var request = timespec(tv_sec: 0, tv_nsec: Int(pause))
+        nanosleep(&request, nil)
+        pause = min(pause * 2, 50_000_000)
+      }
+      var held = stat()
+      var current = stat()
+      if fstat(fd, &held) == 0, stat(path, &current) == 0, held.st_ino == current.st_ino, held.st_dev == current.st_dev {
+        return FileLock(path: path, fd: fd)
+      }
+      // Removed or replaced while we waited: lock whatever the path names now.
+      close(fd)
+    }
+  }
+
+  /// Removes the lock file while still holding it, so that waiters notice and start over.
+  public func removeFile() throws(SystemError) {
+    try FileIO.removeFile(path)
+  }
+}
