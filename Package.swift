@@ -28,6 +28,11 @@ let package = Package(
       name: "CJansson",
       linkerSettings: [.linkedLibrary("jansson")]
     ),
+    // libcurl is dlopen'd on first use (see CCurl.h), never linked: only its headers are needed here.
+    .target(
+      name: "CCurl",
+      linkerSettings: [.linkedLibrary("dl")]
+    ),
 
     // MARK: Core library
 
@@ -35,6 +40,7 @@ let package = Package(
       name: "PullwardenCore",
       dependencies: [
         "CJansson",
+        "CCurl",
         "Yams",
         .product(name: "Crypto", package: "swift-crypto"),
       ],
@@ -52,7 +58,11 @@ let package = Package(
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]
     ),
-    .target(name: "FixtureKit"),
+    .target(
+      name: "FixtureKit",
+      // The local HTTPS token service the tests and fixture cases run against (python3 + openssl).
+      resources: [.copy("Resources/token-server.py")]
+    ),
     .executableTarget(
       name: "pullwarden-fixtures",
       dependencies: ["FixtureKit"]
@@ -72,7 +82,7 @@ let package = Package(
 
     .testTarget(
       name: "PullwardenCoreTests",
-      dependencies: ["PullwardenCore"]
+      dependencies: ["PullwardenCore", "FixtureKit"]
     ),
     .testTarget(
       name: "PullwardenEndToEndTests",

@@ -22,6 +22,14 @@ import Foundation
 /// The case runs in a fresh copy of its folder, which is the working directory; `$CASE` in expected
 /// output stands for that copy's path, and `${NAME}` in any text file of the copy is replaced by the
 /// value of variable NAME from `FixtureRunner.variables` (e.g. a test server's address).
+///
+/// Token-source cases run against the local HTTPS token service (`TestTokenServer`), which the runner
+/// starts when any case mentions `${TOKEN_...}`: `${TOKEN_SERVER}` (its https URL), `${TOKEN_SERVER_CA}`,
+/// `${TOKEN_SERVER_WRONG_CA}`, `${TOKEN_SERVER_MTLS}` (a URL that requires a client certificate),
+/// `${TOKEN_SERVER_CLIENT_CERT}`, `${TOKEN_SERVER_CLIENT_KEY}` and `${TOKEN_PROXY}`. Faults are chosen by
+/// URL path (`${TOKEN_SERVER}/s/status=503,fail=1/token`; see token-server.py). `${RUN_ID}` is unique per
+/// run of a case, for fault counters that must start fresh. A case that needs the server when it could
+/// not start fails with the reason.
 public struct FixtureCase: Sendable, CustomStringConvertible, Hashable {
   /// Path relative to the fixtures root, e.g. `provide/v1-basic`.
   public var name: String

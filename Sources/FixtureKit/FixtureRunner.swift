@@ -8,10 +8,25 @@ public struct FixtureRunner: Sendable {
   /// A case running longer than this is killed and fails.
   public var timeout: TimeInterval
 
-  public init(binary: URL, variables: [String: String] = [:], timeout: TimeInterval = 60) {
+  /// Why the token test server is not running, for cases that need it.
+  public var serverProblem: String?
+
+  public init(binary: URL, variables: [String: String] = [:], timeout: TimeInterval = 60, serverProblem: String? = nil) {
     self.binary = binary
     self.variables = variables
     self.timeout = timeout
+    self.serverProblem = serverProblem
+  }
+
+  /// Whether any of `cases` uses the token test server's variables.
+  public static func needsTokenServer(_ cases: [FixtureCase]) -> Bool {
+    cases.contains { fixture in
+      let files = FileManager.default.enumerator(at: fixture.directory, includingPropertiesForKeys: nil)
+      while let file = files?.nextObject() as? URL {
+        if let text = try? String(contentsOf: file, encoding: .utf8), text.contains("${TOKEN_") { return true }
+      }
+      return false
+    }
   }
 
   public func run(_ fixture: FixtureCase) -> FixtureResult {
@@ -57,6 +72,8 @@ public struct FixtureRunner: Sendable {
 
   /// Copies the case into a new temporary folder and substitutes variables in its text files.
   private func prepareCopy(of fixture: FixtureCase) throws -> URL {
+    // Unique per run, for cases whose server-side fault counters must start fresh.
+    let runID = UUID().uuidString.lowercased()
     let parent = FileManager.default.temporaryDirectory.appendingPathComponent("pullwarden-fixture-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: parent, withIntermediateDirectories: true)
     let copy = parent.appendingPathComponent(fixture.directory.lastPathComponent)
@@ -68,6 +85,11 @@ public struct FixtureRunner: Sendable {
         else { continue }
         for (name, value) in variables { text = text.replacingOccurrences(of: "${\(name)}", with: value) }
         text = text.replacingOccurrences(of: "${CASE}", with: copy.path)
+        text = text.replacingOccurrences(of: "${RUN_ID}", with: runID)
+        if text.contains("${TOKEN_") {
+          throw MissingVariable(
+            description: "\(file.lastPathComponent) uses the token test server (${TOKEN_...}), which is not running: \(serverProblem ?? "no variables given")")
+        }
         try text.write(to: file, atomically: true, encoding: .utf8)
       }
     }
@@ -121,6 +143,10 @@ public struct FixtureRunner: Sendable {
     return expected.filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !stderr.contains($0) }
       .map { "stderr lacks: \($0)" }
   }
+}
+
+private struct MissingVariable: Error, CustomStringConvertible {
+  var description: String
 }
 
 /// Order-insensitive equality for values from JSONSerialization.

@@ -4,7 +4,8 @@ import Foundation
 // pullwarden-fixtures --binary PATH [--fixtures DIR] [--set NAME=VALUE]... [CASE-PREFIX...]
 //
 // Runs the golden cases under Fixtures/ through a built pullwarden binary. The check-fixtures plugin
-// and CI call it; it prints one line per case and exits non-zero when any case fails.
+// and CI call it; it prints one line per case and exits non-zero when any case fails. When a case uses
+// ${TOKEN_...} variables it starts the local HTTPS token service first (python3 + openssl needed).
 var arguments = CommandLine.arguments.dropFirst()
 var binary: String?
 var fixtures = "Fixtures"
@@ -30,6 +31,18 @@ guard let binary else {
 }
 var cases = FixtureCase.discover(in: URL(fileURLWithPath: fixtures))
 if !filters.isEmpty { cases = cases.filter { fixture in filters.contains { fixture.name.hasPrefix($0) } } }
-let runner = FixtureRunner(binary: URL(fileURLWithPath: binary), variables: variables)
+// Cases for the token sources need the local HTTPS token service; start it only when some case does.
+var server: TestTokenServer?
+var serverProblem: String?
+if FixtureRunner.needsTokenServer(cases) {
+  do {
+    server = try TestTokenServer()
+    variables = server!.variables.merging(variables) { $1 }
+  } catch {
+    serverProblem = "\(error)"
+  }
+}
+let runner = FixtureRunner(binary: URL(fileURLWithPath: binary), variables: variables, serverProblem: serverProblem)
 let ok = runner.runAll(cases) { print($0) }
+server?.stop()
 exit(ok ? 0 : 1)

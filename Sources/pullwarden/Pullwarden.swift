@@ -68,8 +68,30 @@ struct ConfigCommand: ParsableCommand {
         lines.append(
           "source \(common.name): type \(source.typeName), cacheKeyType \(common.cacheKeyType.rawValue), cacheDuration \(common.cacheDuration), matchImages \(common.matchImages.map(\.text).joined(separator: ", "))"
         )
+        if let tokenSource = source as? any ServiceAccountTokenSource {
+          lines.append("  kubelet tokenAttributes: " + Self.describe(tokenSource.kubeletTokenAttributes))
+        }
+      }
+      if let cache = loaded.credentialCache {
+        lines.append("credential cache: \(cache.directory), keyed by \(cache.keying.rawValue), refreshed \(cache.refreshBefore) before expiry")
       }
       StandardStreams.writeOut(lines.joined(separator: "\n") + "\n")
+    }
+
+    /// What the kubelet's CredentialProviderConfig must say for a token source, on one line.
+    static func describe(_ attributes: KubeletTokenAttributes) -> String {
+      var parts = [
+        "serviceAccountTokenAudience \(attributes.serviceAccountTokenAudience ?? "<the audience your token service expects>")",
+        "cacheType \(attributes.cacheType)\(attributes.cacheTypeIsRequired ? " (required)" : " (or ServiceAccount if the credential depends only on the service account)")",
+        "requireServiceAccount \(attributes.requireServiceAccount)",
+      ]
+      if !attributes.requiredAnnotationKeys.isEmpty {
+        parts.append("requiredServiceAccountAnnotationKeys [\(attributes.requiredAnnotationKeys.joined(separator: ", "))]")
+      }
+      if !attributes.optionalAnnotationKeys.isEmpty {
+        parts.append("optionalServiceAccountAnnotationKeys [\(attributes.optionalAnnotationKeys.joined(separator: ", "))]")
+      }
+      return parts.joined(separator: ", ")
     }
   }
 }

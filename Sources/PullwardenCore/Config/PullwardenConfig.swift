@@ -12,7 +12,12 @@ public struct PullwardenConfig: Sendable {
   public static let defaultMissCacheDurationValue = GoDuration.seconds(30)
 
   /// The source types a config may use, by their `type` value.
-  public static let sourceTypes: [any CredentialSource.Type] = [DockerConfigSource.self, SecretFilesSource.self]
+  public static let sourceTypes: [any CredentialSource.Type] = [
+    DockerConfigSource.self, SecretFilesSource.self, TokenExchangeSource.self, RegistryTokenSource.self,
+    PassthroughSource.self,
+  ]
+  /// How much of a credential's remaining lifetime the kubelet's cache may not use, by default.
+  public static let defaultExpirySkewValue = GoDuration.seconds(30)
 
   /// The file the config came from.
   public var path: String
@@ -24,6 +29,10 @@ public struct PullwardenConfig: Sendable {
   public var missCacheDuration: GoDuration
   /// Sources in the order their credentials are preferred.
   public var sources: [any CredentialSource]
+  /// Kept off the end of a credential's lifetime: cacheDuration ≤ (expiry − now − expirySkew).
+  public var expirySkew: GoDuration = defaultExpirySkewValue
+  /// The cross-invocation cache of exchanged credentials; nil when off (the default).
+  public var credentialCache: CredentialCacheSettings? = nil
 
   /// Reads and validates the config at `path`.
   public static func load(path: String) throws(PullwardenError) -> PullwardenConfig {
@@ -40,7 +49,7 @@ public struct PullwardenConfig: Sendable {
   public static func parse(_ bytes: [UInt8], path: String) throws(PullwardenError) -> PullwardenConfig {
     let document = try YAMLLoader.document(bytes, name: path, kind: .config)
     let root = try document.rootObject(describedAs: "config")
-    try root.rejectUnknownKeys(["apiVersion", "kind", "recordsDir", "defaultCacheDuration", "missCacheDuration", "sources"])
+    try root.rejectUnknownKeys(["apiVersion", "kind", "recordsDir", "defaultCacheDuration", "missCacheDuration", "sources", "expirySkew", "credentialCache"])
     if let apiVersion = try root.string("apiVersion"), apiVersion != Self.apiVersion {
       throw root.error("unsupported apiVersion \"\(apiVersion)\" (expected \"\(Self.apiVersion)\")", at: "apiVersion")
     }
@@ -66,9 +75,14 @@ public struct PullwardenConfig: Sendable {
       }
       sources.append(source)
     }
-    return PullwardenConfig(
+    var config = PullwardenConfig(
       path: path, recordsDirectory: FileIO.resolve(recordsText, relativeTo: baseDirectory),
       defaultCacheDuration: defaultCacheDuration, missCacheDuration: missCacheDuration, sources: sources)
+    config.expirySkew = try nonNegativeDuration(root, "expirySkew") ?? defaultExpirySkewValue
+    if let cache = try root.object("credentialCache") {
+      config.credentialCache = try CredentialCacheSettings.read(cache, baseDirectory: baseDirectory)
+    }
+    return config
   }
 
   private static let commonSourceKeys = ["name", "type", "matchImages", "cacheKeyType", "cacheDuration"]

@@ -31,7 +31,8 @@ public struct Provider: Sendable {
     }
     let scope = cacheScope(for: image, matched: matched)
     let context = ProvideContext(
-      request: request, scope: scope, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory)
+      request: request, scope: scope, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory,
+      credentialCache: config.credentialCache.map { CredentialCache(settings: $0, diagnostics: diagnostics) })
     // A Global answer is reused for every image, so it must hold every source's credentials.
     let consulted = scope == .global ? config.sources : matched
 
@@ -46,15 +47,27 @@ public struct Provider: Sendable {
       diagnostics.warn(
         "credential from source \"\(lost.sourceName)\" for \(lost.key) not returned: another credential already uses that key and it cannot be aliased")
     }
-    var duration = consulted.map(\.common.cacheDuration).min()!
-    for item in supplied {
-      if let expiresAt = item.expiresAt { duration = min(duration, max(.zero, now.duration(until: expiresAt))) }
-    }
+    let duration = Self.cacheDuration(
+      configured: consulted.map(\.common.cacheDuration).min()!, expiries: supplied.compactMap(\.expiresAt), now: now,
+      skew: config.expirySkew)
     let response = CredentialProviderResponse(
       apiVersion: request.apiVersion, cacheKeyType: scope, cacheDuration: duration, auth: assignment.auth)
     let droppedKeys = Set(assignment.dropped.map { ObjectIdentifierKey($0) })
     let handedOut = supplied.filter { $0.key.matches(image) && !droppedKeys.contains(ObjectIdentifierKey($0)) }
     return Outcome(response: response, handedOut: handedOut, matchedSources: matched.map(\.common.name))
+  }
+
+  /// How long the kubelet may cache the answer: the configured duration, but never past any handed-out
+  /// credential's expiry less `skew` (so a cached credential still has time to complete a pull), in
+  /// whole seconds, and never negative.
+  static func cacheDuration(configured: GoDuration, expiries: [Timestamp], now: Timestamp, skew: GoDuration) -> GoDuration {
+    var duration = configured
+    for expiresAt in expiries {
+      // Whole seconds, rounded down: never later than the bound, and stable on the wire.
+      let left = (now.duration(until: expiresAt) - skew).wholeSeconds
+      duration = min(duration, .seconds(max(0, left)))
+    }
+    return duration
   }
 
   /// The widest `cacheKeyType` that is still correct for every image the kubelet would reuse the

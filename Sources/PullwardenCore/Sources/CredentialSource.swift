@@ -62,17 +62,26 @@ public struct ProvideContext: Sendable {
   public var diagnostics: Diagnostics
   /// Where sources may keep caches between calls (the records directory); nil for none.
   public var stateDirectory: String?
+  /// Where token sources keep exchanged credentials between runs; nil when the cache is off.
+  public var credentialCache: CredentialCache?
+  /// When network calls of this run must be done: the kubelet kills the plugin after one minute, and
+  /// several token sources may each be asked in turn.
+  public var deadline: ContinuousClock.Instant
+  /// How much of the kubelet's minute a run may spend on the network, leaving room to answer.
+  public static let networkTimeLimit = Duration.seconds(50)
   let image: URLLocation
 
   public init(
     request: CredentialProviderRequest, scope: CacheKeyType, now: Timestamp, diagnostics: Diagnostics,
-    stateDirectory: String? = nil
+    stateDirectory: String? = nil, credentialCache: CredentialCache? = nil
   ) {
     self.request = request
     self.scope = scope
     self.now = now
     self.diagnostics = diagnostics
     self.stateDirectory = stateDirectory
+    self.credentialCache = credentialCache
+    self.deadline = ContinuousClock.now + Self.networkTimeLimit
     self.image = URLLocation(image: request.reference)
   }
 

@@ -1,0 +1,118 @@
+import CCurl
+
+/// libcurl, loaded on first use.
+///
+/// Only code paths that make HTTP requests call `load()`, so a `provide` run that reads files never
+/// maps libcurl or the 30-odd libraries it depends on.
+enum Curl {
+  /// Loads libcurl once per process; later calls return the first outcome.
+  ///
+  /// - Returns: nil when it is loaded, else a one-line reason (missing library, too old).
+  static func load() -> String? {
+    var buffer = [CChar](repeating: 0, count: 512)
+    if CCurl_load(&buffer, buffer.count) == 1 { return nil }
+    return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+  }
+
+  /// curl's short English text for a result code, e.g. "Couldn't connect to server".
+  static func describe(_ code: CURLcode) -> String { String(cString: CCurl_easy_strerror(code)) }
+}
+
+/// The one owner of a curl easy handle (one transfer); cleaned up when the owner goes away.
+///
+/// A class rather than a non-copyable struct because the multi loop keeps transfers in arrays and
+/// finds them by handle.
+final class CurlEasy {
+  let handle: UnsafeMutableRawPointer
+
+  /// nil when libcurl could not allocate a handle.
+  init?() {
+    guard let handle = CCurl_easy_init() else { return nil }
+    self.handle = handle
+  }
+
+  deinit { CCurl_easy_cleanup(handle) }
+
+  /// Sets a long-valued option; the result is checked by `check` at the call site.
+  func set(_ option: CURLoption, _ value: Int) -> CURLcode { CCurl_easy_setopt_long(handle, option, value) }
+
+  func set(_ option: CURLoption, offset value: Int64) -> CURLcode { CCurl_easy_setopt_offset(handle, option, curl_off_t(value)) }
+
+  /// Sets a string option; libcurl copies the text, so the Swift string may go away afterwards.
+  func set(_ option: CURLoption, _ value: String) -> CURLcode {
+    value.withCString { CCurl_easy_setopt_string(handle, option, $0) }
+  }
+
+  func set(_ option: CURLoption, pointer value: UnsafeMutableRawPointer?) -> CURLcode {
+    CCurl_easy_setopt_pointer(handle, option, value)
+  }
+
+  func set(_ option: CURLoption, list: CurlStringList) -> CURLcode {
+    CCurl_easy_setopt_slist(handle, option, list.head)
+  }
+
+  func set(_ option: CURLoption, callback: curl_write_callback) -> CURLcode {
+    CCurl_easy_setopt_callback(handle, option, callback)
+  }
+
+  /// A long-valued CURLINFO, or nil when libcurl has none.
+  func info(_ info: CURLINFO) -> Int? {
+    var value = 0
+    return CCurl_easy_getinfo_long(handle, info, &value) == CURLE_OK ? value : nil
+  }
+}
+
+/// The one owner of a `curl_slist` (request header lines); freed as a whole when the owner goes away.
+///
+/// libcurl reads the list during the transfer without copying it, so it must outlive the easy handle's
+/// use of it: transfers keep their list beside their handle.
+final class CurlStringList {
+  private(set) var head: UnsafeMutablePointer<curl_slist>?
+
+  init(_ lines: [String]) {
+    for line in lines {
+      // curl_slist_append copies the text; on allocation failure it returns NULL and leaves the list.
+      if let appended = line.withCString({ CCurl_slist_append(head, $0) }) { head = appended }
+    }
+  }
+
+  deinit { CCurl_slist_free_all(head) }
+}
+
+/// The one owner of a curl multi handle, which runs several transfers at once on this thread.
+final class CurlMulti {
+  let handle: UnsafeMutableRawPointer
+
+  init?() {
+    guard let handle = CCurl_multi_init() else { return nil }
+    self.handle = handle
+  }
+
+  deinit { CCurl_multi_cleanup(handle) }
+
+  func add(_ easy: CurlEasy) -> CURLMcode { CCurl_multi_add_handle(handle, easy.handle) }
+
+  func remove(_ easy: CurlEasy) { _ = CCurl_multi_remove_handle(handle, easy.handle) }
+
+  /// Drives every added transfer as far as it can go without blocking.
+  func perform() -> CURLMcode {
+    var running: Int32 = 0
+    return CCurl_multi_perform(handle, &running)
+  }
+
+  /// Waits until a transfer has something to do or `milliseconds` pass (also with no transfers added).
+  func poll(milliseconds: Int) -> CURLMcode {
+    var ready: Int32 = 0
+    return CCurl_multi_poll(handle, Int32(clamping: milliseconds), &ready)
+  }
+
+  /// The next finished transfer's handle and result.
+  func nextDone() -> (handle: UnsafeMutableRawPointer, result: CURLcode)? {
+    var easy: UnsafeMutableRawPointer?
+    var result = CURLE_OK
+    guard CCurl_multi_next_done(handle, &easy, &result) == 1, let easy else { return nil }
+    return (easy, result)
+  }
+
+  static func describe(_ code: CURLMcode) -> String { String(cString: CCurl_multi_strerror(code)) }
+}
