@@ -186,7 +186,11 @@ public struct RecordStore: Sendable {
 
     var result = UpdateResult()
     if let expiry, expiry != originalExpiry || entry.companionProblem != nil {
-      try write(expiry.encoded(), to: expiryDirectory + "/" + name)
+      // Atomic but not fsync'd. Expiry times only ever grow (hand-outs take the later time) and
+      // pruning only removes entries, so a companion lost or left stale by a crash can only make a
+      // credential look expired sooner: the verifier then asks for a pull, the safe answer. This keeps
+      // the steady-state provide (record unchanged, expiry extended) free of fsyncs.
+      try write(expiry.encoded(), to: expiryDirectory + "/" + name, durable: false)
       result.expiryWritten = true
     }
     if let record, record != originalRecord {
@@ -211,14 +215,14 @@ public struct RecordStore: Sendable {
     }
   }
 
-  private func write(_ bytes: [UInt8], to path: String) throws(PullwardenError) {
+  private func write(_ bytes: [UInt8], to path: String, durable: Bool = true) throws(PullwardenError) {
     do {
-      try FileIO.replaceFile(path, with: bytes)
+      try FileIO.replaceFile(path, with: bytes, durable: durable)
     } catch let error where error.isNotFound {
       // First write into this directory (or it was removed behind our back).
       try createDirectory(FileIO.directoryName(path))
       do {
-        try FileIO.replaceFile(path, with: bytes)
+        try FileIO.replaceFile(path, with: bytes, durable: durable)
       } catch {
         throw PullwardenError(.records, "cannot write the pull record: \(error)", at: directory)
       }
