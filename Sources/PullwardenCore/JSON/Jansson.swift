@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 import CJansson
 
 /// The one owner of a jansson `json_t` reference; the reference is dropped when the owner goes away.
@@ -42,14 +47,13 @@ public enum JSON {
   /// Encodes `value` as compact one-line JSON (no trailing newline), members in insertion order.
   public static func encode(_ value: JSONValue) -> [UInt8] {
     let handle = JanssonHandle(taking: makeJSON(value))!
-    let flags = CJansson_compactEncodeFlags()
-    let size = json_dumpb(handle.pointer, nil, 0, flags)
-    var output = [UInt8](repeating: 0, count: size)
-    let written = output.withUnsafeMutableBytes { buffer in
-      json_dumpb(handle.pointer, buffer.baseAddress?.assumingMemoryBound(to: CChar.self), size, flags)
+    // One pass into a malloc'd string (json_dumpb would need a second pass to learn the size). The
+    // output never holds a raw NUL: jansson escapes it as \u0000.
+    guard let text = json_dumps(handle.pointer, CJansson_compactEncodeFlags()) else {
+      preconditionFailure("jansson could not allocate the encoded JSON")
     }
-    precondition(written == size, "jansson encoded a different size on the second pass")
-    return output
+    defer { free(text) }
+    return Array(UnsafeRawBufferPointer(start: text, count: strlen(text)))
   }
 
   // MARK: json_t → JSONValue
