@@ -88,6 +88,10 @@ CURLcode CCurl_easy_setopt_offset(CURL *handle, CURLoption option, curl_off_t va
 CURLcode CCurl_easy_setopt_string(CURL *handle, CURLoption option, const char *value) { return api.easy_setopt(handle, option, value); }
 CURLcode CCurl_easy_setopt_pointer(CURL *handle, CURLoption option, void *value) { return api.easy_setopt(handle, option, value); }
 CURLcode CCurl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) { return api.easy_setopt(handle, option, value); }
+CURLcode CCurl_easy_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length) {
+  struct curl_blob blob = {(void *)data, length, CURL_BLOB_COPY};
+  return api.easy_setopt(handle, option, &blob);
+}
 CURLcode CCurl_easy_setopt_callback(CURL *handle, CURLoption option, curl_write_callback value) { return api.easy_setopt(handle, option, value); }
 
 CURLcode CCurl_easy_getinfo_long(CURL *handle, CURLINFO info, long *value) { return api.easy_getinfo(handle, info, value); }

@@ -26,6 +26,8 @@ CURLcode CCurl_easy_setopt_offset(CURL *handle, CURLoption option, curl_off_t va
 CURLcode CCurl_easy_setopt_string(CURL *handle, CURLoption option, const char *value);
 CURLcode CCurl_easy_setopt_pointer(CURL *handle, CURLoption option, void *value);
 CURLcode CCurl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value);
+/// For blob options such as CURLOPT_CAINFO_BLOB (libcurl 7.77+); libcurl copies the bytes.
+CURLcode CCurl_easy_setopt_blob(CURL *handle, CURLoption option, const void *data, size_t length);
 /// For CURLOPT_WRITEFUNCTION and CURLOPT_HEADERFUNCTION (same signature).
 CURLcode CCurl_easy_setopt_callback(CURL *handle, CURLoption option, curl_write_callback value);
 

@@ -43,6 +43,11 @@ final class CurlEasy {
     value.withCString { CCurl_easy_setopt_string(handle, option, $0) }
   }
 
+  /// Sets a blob option; libcurl copies the bytes.
+  func set(_ option: CURLoption, blob: [UInt8]) -> CURLcode {
+    blob.withUnsafeBytes { CCurl_easy_setopt_blob(handle, option, $0.baseAddress, $0.count) }
+  }
+
   func set(_ option: CURLoption, pointer value: UnsafeMutableRawPointer?) -> CURLcode {
     CCurl_easy_setopt_pointer(handle, option, value)
   }

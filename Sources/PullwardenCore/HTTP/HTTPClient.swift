@@ -67,6 +67,9 @@ public struct HTTPFailure: Error, Sendable, Equatable, CustomStringConvertible {
 public struct HTTPSettings: Sendable, Equatable {
   /// PEM bundle of CAs to trust instead of the system's; nil for the system store.
   public var caFile: String?
+  /// PEM CA certificates to trust, given inline (a kubeconfig's certificate-authority-data); used
+  /// instead of the system store, like `caFile`.
+  public var caData: [UInt8]?
   /// PEM client certificate and key for mutual TLS; both or neither.
   public var clientCertificateFile: String?
   public var clientKeyFile: String?
@@ -224,6 +227,7 @@ public struct HTTPClient: Sendable {
       codes.append(easy.set(CURLOPT_PROTOCOLS, Int(CURLPROTO_HTTPS)))
     }
     if let caFile = settings.caFile { codes.append(easy.set(CURLOPT_CAINFO, caFile)) }
+    if let caData = settings.caData { codes.append(easy.set(CURLOPT_CAINFO_BLOB, blob: caData)) }
     if let certificate = settings.clientCertificateFile { codes.append(easy.set(CURLOPT_SSLCERT, certificate)) }
     if let key = settings.clientKeyFile { codes.append(easy.set(CURLOPT_SSLKEY, key)) }
     switch request.method {
