@@ -47,9 +47,10 @@ public struct Provider: Sendable {
       diagnostics.warn(
         "credential from source \"\(lost.sourceName)\" for \(lost.key) not returned: another credential already uses that key and it cannot be aliased")
     }
-    let duration = Self.cacheDuration(
+    var duration = Self.cacheDuration(
       configured: consulted.map(\.common.cacheDuration).min()!, expiries: supplied.compactMap(\.expiresAt), now: now,
       skew: config.expirySkew)
+    if context.advice.isIncomplete { duration = min(duration, config.missCacheDuration) }
     let response = CredentialProviderResponse(
       apiVersion: request.apiVersion, cacheKeyType: scope, cacheDuration: duration, auth: assignment.auth)
     let droppedKeys = Set(assignment.dropped.map { ObjectIdentifierKey($0) })

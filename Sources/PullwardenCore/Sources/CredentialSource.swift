@@ -1,3 +1,5 @@
+import Synchronization
+
 /// A service account's identity, as KEP-2535 pull records and KEP-4412 tokens carry it.
 public struct ServiceAccountCoordinates: Hashable, Sendable, CustomStringConvertible {
   public var namespace: String
@@ -69,6 +71,8 @@ public struct ProvideContext: Sendable {
   public var deadline: ContinuousClock.Instant
   /// How much of the kubelet's minute a run may spend on the network, leaving room to answer.
   public static let networkTimeLimit = Duration.seconds(50)
+  /// What sources report about the answer as a whole (shared by every copy of this context).
+  public let advice = ResponseAdvice()
   let image: URLLocation
 
   public init(
@@ -160,4 +164,18 @@ extension CredentialSource {
   {
     try Self(common: common, settings: settings, baseDirectory: baseDirectory)
   }
+}
+
+/// What sources tell the provider about the answer they contributed to.
+public final class ResponseAdvice: Sendable {
+  private let incomplete = Atomic<Bool>(false)
+
+  public init() {}
+
+  /// A source answered with only part of what it should have (a listed Secret was missing or
+  /// forbidden): the answer is cached only as long as a miss (`missCacheDuration`), so the credentials
+  /// appear soon after the problem is fixed.
+  public func noteIncompleteAnswer() { incomplete.store(true, ordering: .relaxed) }
+
+  public var isIncomplete: Bool { incomplete.load(ordering: .relaxed) }
 }
