@@ -78,11 +78,19 @@ struct ConfigCommand: ParsableCommand {
       StandardStreams.writeOut(lines.joined(separator: "\n") + "\n")
     }
 
+    /// Why that cacheType, when another would also do.
+    static func cacheTypeNote(_ attributes: KubeletTokenAttributes) -> String {
+      if attributes.cacheTypeIsRequired { return " (required)" }
+      return attributes.cacheType == "Token"
+        ? " (or ServiceAccount if the credential depends only on the service account)"
+        : " (or Token, to cache per pod)"
+    }
+
     /// What the kubelet's CredentialProviderConfig must say for a token source, on one line.
     static func describe(_ attributes: KubeletTokenAttributes) -> String {
       var parts = [
         "serviceAccountTokenAudience \(attributes.serviceAccountTokenAudience ?? "<the audience your token service expects>")",
-        "cacheType \(attributes.cacheType)\(attributes.cacheTypeIsRequired ? " (required)" : " (or ServiceAccount if the credential depends only on the service account)")",
+        "cacheType \(attributes.cacheType)\(cacheTypeNote(attributes))",
         "requireServiceAccount \(attributes.requireServiceAccount)",
       ]
       if !attributes.requiredAnnotationKeys.isEmpty {

@@ -14,7 +14,7 @@ public struct PullwardenConfig: Sendable {
   /// The source types a config may use, by their `type` value.
   public static let sourceTypes: [any CredentialSource.Type] = [
     DockerConfigSource.self, SecretFilesSource.self, TokenExchangeSource.self, RegistryTokenSource.self,
-    PassthroughSource.self,
+    PassthroughSource.self, KubernetesSecretsSource.self,
   ]
   /// How much of a credential's remaining lifetime the kubelet's cache may not use, by default.
   public static let defaultExpirySkewValue = GoDuration.seconds(30)

@@ -225,14 +225,20 @@ extension HTTPResponse {
   public func failureSummary(redacting secrets: [String]) -> String {
     var summary = "HTTP \(status)"
     if let detail = serverErrorDetail() {
-      var text = detail
-      let parts = secrets.flatMap { [$0] + $0.split(separator: ".").map(String.init) }.filter { $0.utf8.count >= 8 }
-      for secret in parts.sorted(by: { $0.utf8.count > $1.utf8.count }) { text = text.replacingAll(secret, with: "[redacted]") }
-      text = String(decoding: text.utf8.map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: " ") }, as: UTF8.self)
-      if text.utf8.count > 200 { text = String(decoding: text.utf8.prefix(200), as: UTF8.self) + "..." }
-      summary += " (\(text))"
+      summary += " (\(Self.sanitized(detail, redacting: secrets, limit: 200)))"
     }
     return summary
+  }
+
+  /// Server-supplied text made safe for an error line: any of `secrets` (or a dot-separated part of
+  /// one, for JWTs) masked, cut to printable ASCII, and at most `limit` bytes.
+  static func sanitized(_ detail: String, redacting secrets: [String], limit: Int) -> String {
+    var text = detail
+    let parts = secrets.flatMap { [$0] + $0.split(separator: ".").map(String.init) }.filter { $0.utf8.count >= 8 }
+    for secret in parts.sorted(by: { $0.utf8.count > $1.utf8.count }) { text = text.replacingAll(secret, with: "[redacted]") }
+    text = String(decoding: text.utf8.map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: " ") }, as: UTF8.self)
+    if text.utf8.count > limit { text = String(decoding: text.utf8.prefix(limit), as: UTF8.self) + "..." }
+    return text
   }
 
   private func serverErrorDetail() -> String? {
