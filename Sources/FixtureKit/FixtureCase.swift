@@ -27,7 +27,8 @@ import Foundation
 /// starts when any case mentions `${TOKEN_...}`: `${TOKEN_SERVER}` (its https URL), `${TOKEN_SERVER_CA}`,
 /// `${TOKEN_SERVER_WRONG_CA}`, `${TOKEN_SERVER_MTLS}` (a URL that requires a client certificate),
 /// `${TOKEN_SERVER_CLIENT_CERT}`, `${TOKEN_SERVER_CLIENT_KEY}` and `${TOKEN_PROXY}`. Faults are chosen by
-/// URL path (`${TOKEN_SERVER}/s/status=503,fail=1/token`; see token-server.py). `${RUN_ID}` is unique per
+/// URL path (`${TOKEN_SERVER}/s/status=503,fail=1/token`; see token-server.py); `${CASE_URL_ENCODED}` is
+/// the case copy's path percent-encoded, for the API server stand-in's `api=` option. `${RUN_ID}` is unique per
 /// run of a case, for fault counters that must start fresh. A case that needs the server when it could
 /// not start fails with the reason.
 public struct FixtureCase: Sendable, CustomStringConvertible, Hashable {

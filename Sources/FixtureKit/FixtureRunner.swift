@@ -85,6 +85,7 @@ public struct FixtureRunner: Sendable {
         else { continue }
         for (name, value) in variables { text = text.replacingOccurrences(of: "${\(name)}", with: value) }
         text = text.replacingOccurrences(of: "${CASE}", with: copy.path)
+        text = text.replacingOccurrences(of: "${CASE_URL_ENCODED}", with: Self.percentEncoded(copy.path))
         text = text.replacingOccurrences(of: "${RUN_ID}", with: runID)
         if text.contains("${TOKEN_") {
           throw MissingVariable(
@@ -161,5 +162,25 @@ enum JSONComparison {
       return String(describing: value)
     }
     return String(decoding: data, as: UTF8.self)
+  }
+}
+
+extension FixtureRunner {
+  /// `text` with every byte outside letters, digits and `-._~` percent-encoded, so a path can sit in
+  /// one URL path segment (the token server's `api=` scenario option).
+  public static func percentEncoded(_ text: String) -> String {
+    var output = ""
+    for byte in text.utf8 {
+      let isPlain = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+        || byte == UInt8(ascii: "-") || byte == UInt8(ascii: ".") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: "~")
+      output += isPlain ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+    }
+    return output
+  }
+}
+
+extension String {
+  fileprivate func leftPadded(to width: Int) -> String {
+    count >= width ? self : String(repeating: "0", count: width - count) + self
   }
 }

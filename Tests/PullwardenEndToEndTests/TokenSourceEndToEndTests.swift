@@ -303,17 +303,20 @@ import Testing
 }
 
 /// An unsigned service-account JWT for team-a/builder that expires `expiresIn` seconds from now.
-func makeJWT(expiresIn: Int) -> String {
+func makeJWT(
+  expiresIn: Int, audience: String = "registry.example.com", namespace: String = "team-a", serviceAccount: String = "builder",
+  uid: String = "5f2c7a3e-0b1d-4c59-9a51-2f0e8d6b7c11"
+) -> String {
   func segment(_ object: [String: Any]) -> String {
     let data = try! JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])
     return data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
       .replacingOccurrences(of: "=", with: "")
   }
   let claims: [String: Any] = [
-    "aud": ["registry.example.com"], "exp": Int(Date().timeIntervalSince1970) + expiresIn,
+    "aud": [audience], "exp": Int(Date().timeIntervalSince1970) + expiresIn,
     "iat": Int(Date().timeIntervalSince1970), "iss": "https://kubernetes.default.svc",
-    "sub": "system:serviceaccount:team-a:builder",
-    "kubernetes.io": ["namespace": "team-a", "serviceaccount": ["name": "builder", "uid": "5f2c7a3e-0b1d-4c59-9a51-2f0e8d6b7c11"]],
+    "sub": "system:serviceaccount:\(namespace):\(serviceAccount)",
+    "kubernetes.io": ["namespace": namespace, "serviceaccount": ["name": serviceAccount, "uid": uid]],
     "jti": UUID().uuidString,
   ]
   return segment(["alg": "RS256", "kid": "test"]) + "." + segment(claims) + ".c2lnbmF0dXJlLW5vdC1jaGVja2Vk"

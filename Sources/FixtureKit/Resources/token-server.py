@@ -20,6 +20,12 @@ Endpoints (on url and mtlsURL), optionally behind a scenario prefix /s/<options>
   GET  /v2/              401 with WWW-Authenticate: Bearer realm="<same prefix>/registry-token",service="registry.test"
   GET  /registry-token   Docker token endpoint; needs Authorization Bearer <JWT> or Basic user:<JWT>;
                          answers token "registry:<ns>/<sa>?auth=...&scope=...&service=..."
+  GET  /api/v1/namespaces/NS/serviceaccounts/NAME and /api/v1/namespaces/NS/secrets/NAME
+                         a stand-in Kubernetes API server: serves <api>/namespaces/NS/<resource>/NAME.json
+                         (objects in the real API's JSON shape) from the directory named by the api=
+                         option; needs Authorization Bearer <JWT> whose audience includes the api-audience
+                         option (default https://kubernetes.default.svc) and whose namespace is NS;
+                         answers 401, 403 and 404 as Kubernetes Status objects
 Scenario options (comma-separated name=value; faults apply to requests of the scenario's id):
   id=NAME         counter key (default: the whole option text)
   on=ENDPOINT     apply faults only to this endpoint (token, v2, registry-token)
@@ -34,6 +40,11 @@ Scenario options (comma-separated name=value; faults apply to requests of the sc
   expect-audience=X   token exchange refuses another audience (400 invalid_target)
   token-field=F   registry token answer uses F (token or access_token)
   challenge=KIND  GET /v2/: none | basic | http (plain-HTTP realm) | ok (200, no challenge)
+  api=DIR         (percent-encoded) folder the API server stand-in serves objects from (default:
+                  <--dir>/api, for clients that cannot put a prefix in the server URL)
+  api-audience=A  audience the API server stand-in accepts (default https://kubernetes.default.svc)
+  forbid=R:N+...  API objects the token may not read (403), e.g. forbid=secrets:other+serviceaccounts:sa
+  on=serviceaccounts|secrets   API faults apply to one resource (endpoint names for on= and barrier)
 Every request is logged as one JSON line to <dir>/requests.log (subject tokens only as a SHA-256).
 """
 import argparse
@@ -43,6 +54,7 @@ import hashlib
 import http.server
 import json
 import os
+import re
 import select
 import socket
 import socketserver
@@ -58,6 +70,8 @@ COUNTS = {}
 WAITING = {}
 BARRIER = threading.Condition()
 LOG_PATH = None
+API_ROOT = None
+API_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/(serviceaccounts|secrets)/([^/]+)$")
 
 
 def openssl(args, cwd):
@@ -168,6 +182,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     name, _, value = item.partition("=")
                     options[name] = value
         endpoint = {"/token": "token", "/v2/": "v2", "/v2": "v2", "/registry-token": "registry-token"}.get(path, path)
+        api = API_PATH.match(path)
+        if api:
+            endpoint = api.group(2)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(min(length, 1 << 16)) if length else b""
         fields = urllib.parse.parse_qs(body.decode(errors="replace"), keep_blank_values=True) if body else {}
@@ -185,9 +202,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
         applies = ("on" not in options or options["on"] == endpoint) and \
             ("fail" not in options or count <= int(options["fail"]))
-        if applies and self.fault(options, scenario, fields):
+        if applies and self.fault(options, scenario, fields, kube=bool(api)):
             return
-        if endpoint == "token":
+        if api:
+            self.kube_api(options, api.group(1), api.group(2), api.group(3))
+        elif endpoint == "token":
             self.token_exchange(options if applies else {k: v for k, v in options.items() if k in ("expires-in", "expect-audience")}, fields)
         elif endpoint == "v2":
             self.challenge(options if applies else {}, prefix)
@@ -198,7 +217,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
         else:
             self.answer(404, {"error": "not_found", "error_description": "no such endpoint"})
 
-    def fault(self, options, scenario, fields):
+    def fault(self, options, scenario, fields, kube=False):
         """Applies injected faults; True when the request has been answered (or dropped)."""
         if "delay" in options:
             time.sleep(float(options["delay"]))
@@ -226,7 +245,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 if retry.startswith("date+"):
                     retry = email.utils.formatdate(time.time() + float(retry[5:]), usegmt=True)
                 headers.append(("Retry-After", retry))
-            self.oauth_error(int(options["status"]), options.get("error", "server_error"), "injected fault", headers)
+            if kube:
+                code = int(options["status"])
+                self.kube_status(code, options.get("error", "InternalError"), "injected fault", headers=headers)
+            else:
+                self.oauth_error(int(options["status"]), options.get("error", "server_error"), "injected fault", headers)
             return True
         kind = options.get("body")
         if kind == "malformed":
@@ -297,6 +320,46 @@ class Handler(http.server.BaseHTTPRequestHandler):
             "none": [],
         }[kind]
         self.answer(401, {"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]}, headers)
+
+    def kube_status(self, code, reason, message, name=None, kind=None, headers=None):
+        """An error answer exactly as the Kubernetes API server shapes it."""
+        status = {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure", "message": message,
+                  "reason": reason, "code": code}
+        if name is not None:
+            status["details"] = {"name": name, "kind": kind}
+        self.answer(code, status, headers)
+
+    def kube_api(self, options, namespace, resource, name):
+        if self.command != "GET":
+            return self.kube_status(405, "MethodNotAllowed", "the server does not allow this method on the requested resource")
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme != "Bearer" or not token:
+            return self.kube_status(401, "Unauthorized", "Unauthorized")
+        parts = token.split(".")
+        try:
+            claims = b64url_json(parts[1]) if len(parts) == 3 else None
+        except Exception:
+            claims = None
+        audience = options.get("api-audience", "https://kubernetes.default.svc")
+        audiences = (claims or {}).get("aud") or []
+        audiences = [audiences] if isinstance(audiences, str) else audiences
+        if not claims or not isinstance(claims.get("exp"), (int, float)) or claims["exp"] <= time.time() \
+                or audience not in audiences:
+            return self.kube_status(401, "Unauthorized", "Unauthorized")
+        k8s = claims.get("kubernetes.io") or {}
+        user_namespace = k8s.get("namespace")
+        user = "system:serviceaccount:%s:%s" % (user_namespace, (k8s.get("serviceaccount") or {}).get("name"))
+        forbidden = {tuple(item.split(":", 1)) for item in options.get("forbid", "").split("+") if ":" in item}
+        if user_namespace != namespace or (resource, name) in forbidden:
+            message = ('%s "%s" is forbidden: User "%s" cannot get resource "%s" in API group "" in the namespace "%s"'
+                       % (resource, name, user, resource, namespace))
+            return self.kube_status(403, "Forbidden", message, name, resource)
+        root = options.get("api") or API_ROOT
+        path = os.path.join(root, "namespaces", namespace, resource, name + ".json")
+        if not path or not os.path.isfile(path):
+            return self.kube_status(404, "NotFound", '%s "%s" not found' % (resource, name), name, resource)
+        with open(path, "rb") as f:
+            self.answer(200, f.read())
 
     def registry_token(self, options, query):
         authorization = self.headers.get("Authorization") or ""
@@ -401,7 +464,7 @@ def serve(server):
 
 
 def main():
-    global LOG_PATH
+    global LOG_PATH, API_ROOT
     parser = argparse.ArgumentParser(description="Pullwarden's local HTTPS test token service")
     parser.add_argument("--dir", required=True, help="folder for certificates and the request log")
     parser.add_argument("--lifetime", type=float, default=1800, help="exit after this many seconds")
@@ -409,6 +472,8 @@ def main():
     d = os.path.abspath(args.dir)
     os.makedirs(d, exist_ok=True)
     LOG_PATH = os.path.join(d, "requests.log")
+    API_ROOT = os.path.join(d, "api")
+    os.makedirs(API_ROOT, exist_ok=True)
     open(LOG_PATH, "w").close()
     make_certificates(d)
 
