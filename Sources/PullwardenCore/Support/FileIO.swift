@@ -47,34 +47,34 @@ public enum FileIO {
     if (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) > limit {
       throw FileTooLarge(path: path, limit: limit)
     }
-    return try readAll(fd: fd, limit: limit, name: path)
+    let size = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : 0
+    return try readAll(fd: fd, limit: limit, name: path, sizeHint: size)
   }
 
   /// Everything readable from `fd` until end of file, refusing more than `limit` bytes.
-  public static func readAll(fd: Int32, limit: Int, name: String) throws -> [UInt8] {
+  ///
+  /// - Parameter sizeHint: the expected size (a regular file's `st_size`), so the result is allocated
+  ///   once; the read still goes on to end of file, so a file that grew meanwhile is read whole.
+  public static func readAll(fd: Int32, limit: Int, name: String, sizeHint: Int = 0) throws -> [UInt8] {
     var bytes: [UInt8] = []
-    var chunk = 64 * 1024
-    while true {
-      let start = bytes.count
-      // Read at most one byte past the limit so an oversized input is detected, not silently cut.
-      let want = min(chunk, limit + 1 - start)
-      if want <= 0 { throw FileTooLarge(path: name, limit: limit) }
-      bytes.append(contentsOf: repeatElement(0, count: want))
-      let got = bytes.withUnsafeMutableBytes { buffer in
-        read(fd, buffer.baseAddress! + start, want)
-      }
-      if got < 0 {
-        if errno == EINTR {
-          bytes.removeLast(want)
-          continue
+    // One byte over the hint: the read that finds end of file needs room, or the array regrows.
+    bytes.reserveCapacity(min(max(sizeHint, 0), limit) + 1)
+    // Reads land in a scratch buffer and only what arrived is copied: growing the array by a
+    // zero-filled chunk per read cost more than reading a small file itself.
+    try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 64 * 1024) { chunk in
+      while true {
+        // At most one byte past the limit, so an oversized input is detected, not silently cut.
+        let got = read(fd, chunk.baseAddress!, min(chunk.count, limit + 1 - bytes.count))
+        if got < 0 {
+          if errno == EINTR { continue }
+          throw SystemError("read", name)
         }
-        throw SystemError("read", name)
+        if got == 0 { return }
+        bytes.append(contentsOf: UnsafeBufferPointer(rebasing: chunk[..<got]))
+        if bytes.count > limit { throw FileTooLarge(path: name, limit: limit) }
       }
-      bytes.removeLast(want - got)
-      if got == 0 { return bytes }
-      if bytes.count > limit { throw FileTooLarge(path: name, limit: limit) }
-      chunk = min(chunk * 2, 1 << 20)
     }
+    return bytes
   }
 
   /// Names in the directory at `path` (no `.` or `..`), sorted byte-wise so results are repeatable.

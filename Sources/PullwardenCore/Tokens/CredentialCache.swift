@@ -149,7 +149,7 @@ public struct CredentialCache: Sendable {
       diagnostics.warn("ignoring credential cache entry \(path): not a private regular file of this user")
       return nil
     }
-    guard let bytes = try? FileIO.readAll(fd: fd, limit: Self.entryLimit, name: path),
+    guard let bytes = try? FileIO.readAll(fd: fd, limit: Self.entryLimit, name: path, sizeHint: Int(info.st_size)),
       case .object(let entry)? = try? JSON.parse(bytes, document: path, kind: .source),
       entry["version"] == .integer(Self.formatVersion),
       case .string(let password)? = entry["password"], !password.isEmpty,

@@ -1,0 +1,82 @@
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+
+@testable import PullwardenCore
+
+@Suite("Reading files and pipes whole, within a limit")
+struct FileIOTests {
+  /// Bytes that differ from position to position, so a chunk copied to the wrong place shows.
+  static func pattern(_ count: Int) -> [UInt8] { (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 31 &+ $0 / 251) } }
+
+  /// Writes `bytes` into a pipe from another thread and reads them back with `readAll`.
+  static func readThroughPipe(_ bytes: [UInt8], limit: Int) throws -> [UInt8] {
+    var ends: [Int32] = [0, 0]
+    #expect(pipe(&ends) == 0)
+    let (readEnd, writeEnd) = (ends[0], ends[1])
+    // When the reader gives up early, the writer's next write must fail, not kill the test process.
+    signal(SIGPIPE, SIG_IGN)
+    // A pipe holds 64 KiB: the writer must run beside the reader, and writes in pieces so reads
+    // return short counts, as they do from the kubelet.
+    let writer = DispatchGroup()
+    DispatchQueue.global().async(group: writer) {
+      var offset = 0
+      while offset < bytes.count {
+        let piece = min(10_000, bytes.count - offset)
+        let written = bytes.withUnsafeBytes { write(writeEnd, $0.baseAddress! + offset, piece) }
+        if written <= 0 { break }  // the reader stopped early (limit exceeded): EPIPE
+        offset += written
+      }
+      close(writeEnd)
+    }
+    // Runs in reverse order: close the read end first, so a writer blocked on a full pipe ends.
+    defer { writer.wait() }
+    defer { close(readEnd) }
+    return try FileIO.readAll(fd: readEnd, limit: limit, name: "stdin")
+  }
+
+  @Test("files of every size around the 64 KiB read chunk come back byte for byte",
+    arguments: [0, 1, 415, 65_535, 65_536, 65_537, 200_000])
+  func fileSizes(size: Int) throws {
+    let directory = TemporaryDirectory()
+    let path = directory.path + "/file"
+    let bytes = Self.pattern(size)
+    let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+    close(fd)
+    #expect(try FileIO.readFile(path, limit: 1 << 20) == bytes)
+  }
+
+  @Test("a pipe is read to its end across many short reads")
+  func pipeAcrossChunks() throws {
+    let bytes = Self.pattern(300_000)
+    #expect(try Self.readThroughPipe(bytes, limit: 1 << 20) == bytes)
+  }
+
+  @Test("exactly the limit is accepted; one byte more is refused, from a pipe as from a file")
+  func limit() throws {
+    let bytes = Self.pattern(70_000)
+    #expect(try Self.readThroughPipe(bytes, limit: 70_000) == bytes)
+    #expect(throws: FileTooLarge.self) { try Self.readThroughPipe(bytes, limit: 69_999) }
+
+    let directory = TemporaryDirectory()
+    let path = directory.write("file", String(repeating: "x", count: 1000))
+    #expect(try FileIO.readFile(path, limit: 1000).count == 1000)
+    #expect(throws: FileTooLarge.self) { try FileIO.readFile(path, limit: 999) }
+  }
+
+  @Test("a size hint smaller than the file (it grew after fstat) still reads it whole")
+  func staleSizeHint() throws {
+    let directory = TemporaryDirectory()
+    let path = directory.path + "/file"
+    let bytes = Self.pattern(100_000)
+    let writeFD = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+    _ = bytes.withUnsafeBytes { write(writeFD, $0.baseAddress, $0.count) }
+    close(writeFD)
+    let fd = open(path, O_RDONLY)
+    defer { close(fd) }
+    #expect(try FileIO.readAll(fd: fd, limit: 1 << 20, name: path, sizeHint: 10) == bytes)
+  }
+}
