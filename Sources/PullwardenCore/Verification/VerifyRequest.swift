@@ -38,9 +38,8 @@ public struct VerifyRequest: Sendable, Equatable {
     try root.rejectUnknownKeys(["image", "imageRef", "podSecrets", "podServiceAccount"])
     let image = try root.requiredNonEmptyString("image")
     var request = VerifyRequest(image: image, imageRef: try root.string("imageRef"))
-    let reference = try? ImageReference(parsing: image)
     for secret in try root.objectArray("podSecrets") ?? [] {
-      request.podSecrets += try podSecretCredentials(secret, image: reference)
+      request.podSecrets += try podSecretCredentials(secret, image: image)
     }
     if let account = try root.object("podServiceAccount") {
       try account.rejectUnknownKeys(["namespace", "name", "uid"])
@@ -52,7 +51,7 @@ public struct VerifyRequest: Sendable, Equatable {
   }
 
   /// The tracked credentials of one pod Secret for `image`.
-  private static func podSecretCredentials(_ secret: ObjectReader, image: ImageReference?) throws(PullwardenError) -> [ImagePullSecret] {
+  private static func podSecretCredentials(_ secret: ObjectReader, image: String) throws(PullwardenError) -> [ImagePullSecret] {
     try secret.rejectUnknownKeys(["namespace", "name", "uid", "credentialHash", "dockerConfigJSON"])
     let namespace = try secret.requiredString("namespace")
     let name = try secret.requiredString("name")
@@ -70,7 +69,9 @@ public struct VerifyRequest: Sendable, Equatable {
       } catch {
         throw secret.error("dockerConfigJSON: \(error.what)", at: "dockerConfigJSON")
       }
-      guard let image else { return [] }
+      // Parsed here, not per request: most callers send hashes, and parsing is a good part of the
+      // cost of a batch decision. An image that does not parse matches no key.
+      guard let image = try? ImageReference(parsing: image) else { return [] }
       // The keyring tries the most specific key first (reverse byte order), as AuthKeys explains.
       return entries.filter { $0.key?.matches(image) == true }
         .sorted { $1.key!.text.utf8.lexicographicallyPrecedes($0.key!.text.utf8) }
