@@ -38,7 +38,14 @@ enum Pullwarden {
     let outcome = try ProcessRunner.run(
       binary, arguments: arguments, stdin: Data(stdin.utf8), environment: env,
       directory: directory.map { URL(fileURLWithPath: $0) }, timeout: timeout)
-    return Result(
+    return Result(outcome)
+  }
+}
+
+extension Pullwarden.Result {
+  /// In an extension so the memberwise initializer stays, for callers that run processes themselves.
+  init(_ outcome: ProcessRunner.Outcome) {
+    self.init(
       status: outcome.status, stdout: String(decoding: outcome.stdout, as: UTF8.self),
       stderr: String(decoding: outcome.stderr, as: UTF8.self), timedOut: outcome.timedOut)
   }

@@ -20,9 +20,7 @@ import Testing
       URL(fileURLWithPath: "/usr/bin/unshare"), arguments: ["-m", "sh", "-c", script, Pullwarden.binary.path] + arguments,
       stdin: Data(stdin.utf8), environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LANG": "C.UTF-8"],
       directory: URL(fileURLWithPath: directory), timeout: 60)
-    return Pullwarden.Result(
-      status: outcome.status, stdout: String(decoding: outcome.stdout, as: UTF8.self),
-      stderr: String(decoding: outcome.stderr, as: UTF8.self), timedOut: outcome.timedOut)
+    return Pullwarden.Result(outcome)
   }
 
   /// Whether this machine lets the tests hide a library (root, unshare and bind mounts allowed).
