@@ -44,11 +44,9 @@ public enum FileIO {
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw SystemError("stat", path) }
     if (info.st_mode & S_IFMT) == S_IFDIR { throw SystemError("read", path, code: EISDIR) }
-    if (info.st_mode & S_IFMT) == S_IFREG && Int(info.st_size) > limit {
-      throw FileTooLarge(path: path, limit: limit)
-    }
-    let size = (info.st_mode & S_IFMT) == S_IFREG ? Int(info.st_size) : 0
-    return try readAll(fd: fd, limit: limit, name: path, sizeHint: size)
+    let isRegular = (info.st_mode & S_IFMT) == S_IFREG
+    if isRegular && Int(info.st_size) > limit { throw FileTooLarge(path: path, limit: limit) }
+    return try readAll(fd: fd, limit: limit, name: path, sizeHint: isRegular ? Int(info.st_size) : 0)
   }
 
   /// Everything readable from `fd` until end of file, refusing more than `limit` bytes.
