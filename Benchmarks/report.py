@@ -50,8 +50,8 @@ for row in rows:
     rss = f"{row.get('peak_rss_kib', 0) / 1024:.1f} MiB" if row.get("peak_rss_kib") else ""
     print(f"{label:<48} {row['median_ms']:>8.3f}ms {row['p99_ms']:>8.3f}ms {rss:>10}  {note}")
 
-# Batch verifier: per-decision cost from one pass (records read from disk) and the second pass
-# (records already in memory), and load time as the process time beyond the decisions.
+# Batch verifier: per-decision cost from one pass (records read from disk) and from the extra
+# passes of a longer run (records already in memory).
 # The batch runs are deterministic CPU work, so each is taken at its fastest run: the slower runs
 # measure the machine's other tenants, and a difference of two medians drowned in their noise.
 batch = []
