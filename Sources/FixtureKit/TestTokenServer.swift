@@ -4,14 +4,27 @@ import Foundation
 /// (`Resources/token-server.py`: RFC 8693 exchange, registry token flow, CONNECT proxy, fault injection).
 ///
 /// It needs `python3` and the `openssl` CLI. Certificates are made fresh at start in a temporary folder;
-/// nothing private is committed. The server listens on 127.0.0.1 only and exits by itself when this
-/// process closes its standard input (`stop()`, deinit, or this process ending) or after 30 minutes.
+/// nothing private is committed. The server listens on 127.0.0.1 and ::1 only and exits by itself when
+/// this process closes its standard input (`stop()`, deinit, or this process ending) or after 30 minutes.
+///
+/// Programs reach it by name, as a node reaches its token service: where `PrivateHosts` works, `url` is
+/// `https://sts.pullwarden.test:PORT` and such programs must be run with `resolvingTestNames`. Code
+/// running inside the test process itself (which cannot enter a mount namespace) uses `ipURL`.
 public final class TestTokenServer: @unchecked Sendable {
-  /// `https://127.0.0.1:PORT` (server certificate only).
+  /// `https://sts.pullwarden.test:PORT` (server certificate only), or `ipURL` where names cannot resolve.
   public let url: String
-  /// `https://127.0.0.1:PORT` that requires a client certificate.
+  /// `https://127.0.0.1:PORT`, the same server.
+  public let ipURL: String
+  /// `https://[::1]:PORT`, the same server and port over IPv6.
+  public let ipv6URL: String
+  /// The port of `url`, `ipURL` and `ipv6URL`.
+  public let port: Int
+  /// `https://sts.pullwarden.test:PORT` (or 127.0.0.1) that requires a client certificate.
   public let mtlsURL: String
-  /// `http://127.0.0.1:PORT`, a CONNECT proxy (tunnels to 127.0.0.1 only).
+  /// `https://127.0.0.1:PORT` that requires a client certificate.
+  public let mtlsIPURL: String
+  /// `http://proxy.pullwarden.test:PORT` (or 127.0.0.1), a CONNECT proxy that tunnels to loopback and to
+  /// the test names, `PrivateHosts.proxyOnlyName` included.
   public let proxyURL: String
   public let caFile: String
   /// A CA that did not sign the server's certificate.
@@ -28,11 +41,13 @@ public final class TestTokenServer: @unchecked Sendable {
   private var stopped = false
 
   /// Fixture variables: `${TOKEN_SERVER}`, `${TOKEN_SERVER_CA}`, `${TOKEN_SERVER_WRONG_CA}`,
-  /// `${TOKEN_SERVER_MTLS}`, `${TOKEN_SERVER_CLIENT_CERT}`, `${TOKEN_SERVER_CLIENT_KEY}`, `${TOKEN_PROXY}`.
+  /// `${TOKEN_SERVER_MTLS}`, `${TOKEN_SERVER_CLIENT_CERT}`, `${TOKEN_SERVER_CLIENT_KEY}`, `${TOKEN_PROXY}`,
+  /// `${TOKEN_SERVER_PORT}` (URLs by name where `PrivateHosts` works; the fixture runner then resolves them).
   public var variables: [String: String] {
     [
       "TOKEN_SERVER": url, "TOKEN_SERVER_CA": caFile, "TOKEN_SERVER_WRONG_CA": wrongCAFile, "TOKEN_SERVER_MTLS": mtlsURL,
       "TOKEN_SERVER_CLIENT_CERT": clientCertFile, "TOKEN_SERVER_CLIENT_KEY": clientKeyFile, "TOKEN_PROXY": proxyURL,
+      "TOKEN_SERVER_PORT": String(port),
     ]
   }
 
@@ -71,7 +86,8 @@ public final class TestTokenServer: @unchecked Sendable {
     DispatchQueue.global().async { line.set(Self.firstLine(of: reader)) }
     guard let text = line.wait(seconds: 60), let data = text.data(using: .utf8),
       let info = try? JSONSerialization.jsonObject(with: data) as? [String: String],
-      let url = info["url"], let mtls = info["mtlsURL"], let proxy = info["proxyURL"], let ca = info["caFile"],
+      let url = info["url"], let url6 = info["url6"], let mtls = info["mtlsURL"], let proxy = info["proxyURL"],
+      let ca = info["caFile"], let port = url.split(separator: ":").last.flatMap({ Int($0) }),
       let wrong = info["wrongCAFile"], let cert = info["clientCertFile"], let key = info["clientKeyFile"], let log = info["log"]
     else {
       process.terminate()
@@ -79,9 +95,17 @@ public final class TestTokenServer: @unchecked Sendable {
       let problem = (try? String(contentsOf: errorPath, encoding: .utf8)) ?? ""
       throw StartError(description: "the token test server did not start (python3 and openssl are needed): \(problem)")
     }
-    self.url = url
-    mtlsURL = mtls
-    proxyURL = proxy
+    // Programs under test reach the servers by name; the addresses stay for in-process clients.
+    let named = { (address: String, name: String) in
+      PrivateHosts.available ? address.replacingOccurrences(of: "127.0.0.1", with: name) : address
+    }
+    self.url = named(url, "sts.pullwarden.test")
+    ipURL = url
+    ipv6URL = url6
+    self.port = port
+    mtlsURL = named(mtls, "sts.pullwarden.test")
+    mtlsIPURL = mtls
+    proxyURL = named(proxy, "proxy.pullwarden.test")
     caFile = ca
     wrongCAFile = wrong
     clientCertFile = cert

@@ -23,7 +23,7 @@ import Testing
   }
 
   private func url(_ path: String, base: String? = nil) throws -> HTTPSURL {
-    try HTTPSURL(parsing: (base ?? server.url) + path)
+    try HTTPSURL(parsing: (base ?? server.ipURL) + path)
   }
 
   /// A scenario prefix whose fault counters are this test's own.
@@ -120,7 +120,7 @@ import Testing
   }
 
   @Test func mutualTLSNeedsTheClientCertificate() throws {
-    let without = client().send([HTTPRequest(method: .get, url: try url("/health", base: server.mtlsURL))])[0]
+    let without = client().send([HTTPRequest(method: .get, url: try url("/health", base: server.mtlsIPURL))])[0]
     guard case .failure(let failure) = without else { Issue.record("connected without a client certificate"); return }
     // Depending on timing the refusal shows as the server's TLS alert or as a dropped connection.
     #expect(
@@ -131,7 +131,7 @@ import Testing
       $0.clientCertificateFile = server.clientCertFile
       $0.clientKeyFile = server.clientKeyFile
     }
-    let response = try with.send(HTTPRequest(method: .get, url: try url("/health", base: server.mtlsURL)))
+    let response = try with.send(HTTPRequest(method: .get, url: try url("/health", base: server.mtlsIPURL)))
     #expect(response.status == 200)
   }
 

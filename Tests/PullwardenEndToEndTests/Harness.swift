@@ -35,19 +35,36 @@ enum Pullwarden {
   ) throws -> Result {
     var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
     env.merge(environment) { $1 }
+    // The test names resolve for every run, as a node resolves its token service and API server.
     let outcome = try ProcessRunner.run(
       binary, arguments: arguments, stdin: Data(stdin.utf8), environment: env,
-      directory: directory.map { URL(fileURLWithPath: $0) }, timeout: timeout)
+      directory: directory.map { URL(fileURLWithPath: $0) }, timeout: timeout, resolvingTestNames: PrivateHosts.available)
     return Result(outcome)
   }
 }
 
 extension Pullwarden.Result {
   /// In an extension so the memberwise initializer stays, for callers that run processes themselves.
-  init(_ outcome: ProcessRunner.Outcome) {
+  ///
+  /// A program that died by a signal fails the test that ran it, whatever that test expected: a
+  /// crash is never an answer.
+  init(_ outcome: ProcessRunner.Outcome, sourceLocation: SourceLocation = #_sourceLocation) {
+    if let signal = outcome.signal {
+      Issue.record(
+        "pullwarden died by \(ProcessRunner.signalName(signal)); stderr: \(String(decoding: outcome.stderr, as: UTF8.self))",
+        sourceLocation: sourceLocation)
+    }
     self.init(
       status: outcome.status, stdout: String(decoding: outcome.stdout, as: UTF8.self),
       stderr: String(decoding: outcome.stderr, as: UTF8.self), timedOut: outcome.timedOut)
+  }
+}
+
+/// Fails the current test when `process`, run by the test itself rather than through `Pullwarden.run`,
+/// died by a signal.
+func expectNoSignal(_ process: Process, sourceLocation: SourceLocation = #_sourceLocation) {
+  if process.terminationReason == .uncaughtSignal {
+    Issue.record("\(process.executableURL?.path ?? "a process") died by \(ProcessRunner.signalName(process.terminationStatus))", sourceLocation: sourceLocation)
   }
 }
 

@@ -165,6 +165,7 @@ private let image = "registry.example.com/team/app"
     try input.fileHandleForWriting.close()
     let answer = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
+    expectNoSignal(process)
     #expect(process.terminationStatus == 2)
     #expect(try jsonObject(String(decoding: answer, as: UTF8.self))["mustPull"] as? Bool == true)
   }
@@ -256,6 +257,7 @@ private let image = "registry.example.com/team/app"
     }
     try input.fileHandleForWriting.close()
     process.waitUntilExit()
+    expectNoSignal(process)
     #expect(answers.count == 2)
     #expect(answers[0].contains("nodePodsAccessible"))
     #expect(answers[1].contains("noMatchingCredentials"))
@@ -365,6 +367,7 @@ func runConcurrently(_ commands: [[String]], stdinFile: String) throws -> [Pullw
   for (process, _, _) in processes { try process.run() }
   return try processes.map { process, out, err in
     process.waitUntilExit()
+    expectNoSignal(process)
     return Pullwarden.Result(
       status: process.terminationStatus, stdout: try String(contentsOfFile: out, encoding: .utf8),
       stderr: try String(contentsOfFile: err, encoding: .utf8), timedOut: false)

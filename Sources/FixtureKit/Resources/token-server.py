@@ -5,14 +5,18 @@ token flow (GET /v2/ challenge + token endpoint), and a CONNECT proxy, with faul
 Python standard library plus the openssl CLI only. Everything listens on 127.0.0.1 and the process
 stops by itself when its standard input closes (its parent went away) or after --lifetime seconds.
 
-Start-up: generates a throw-away test CA, a server certificate for 127.0.0.1/localhost, an unrelated
+Start-up: generates a throw-away test CA, a server certificate for 127.0.0.1, ::1, localhost and the
+test names (*.pullwarden.test, kubernetes.default.svc and its longer forms), an unrelated
 "wrong" CA, and a client CA with a client certificate (mutual TLS), all in --dir, then prints one JSON
 line to stdout with the URLs and file paths, and serves until stopped.
 
 Servers:
-  url       HTTPS, server certificate only
+  url       HTTPS, server certificate only (also on [::1] at the same port: url6)
   mtlsURL   HTTPS that requires a client certificate signed by the client CA
-  proxyURL  plain-HTTP CONNECT proxy (tunnels to 127.0.0.1 only)
+  proxyURL  plain-HTTP CONNECT proxy; tunnels only to loopback and to the test names, which it
+            resolves itself to 127.0.0.1 (so a client that cannot resolve a name still gets through)
+The test names resolve to 127.0.0.1 only where the tests bind-mount their own hosts file over /etc/hosts
+(a private mount namespace); this server never touches the system's name resolution.
 
 Endpoints (on url and mtlsURL), optionally behind a scenario prefix /s/<options>/:
   POST /token            RFC 8693 token exchange; answers access_token
@@ -71,6 +75,9 @@ WAITING = {}
 BARRIER = threading.Condition()
 LOG_PATH = None
 API_ROOT = None
+# Names the server certificate carries and the proxy tunnels to (always to 127.0.0.1).
+TEST_NAMES = ["*.pullwarden.test", "kubernetes", "kubernetes.default", "kubernetes.default.svc",
+              "kubernetes.default.svc.cluster.local"]
 API_PATH = re.compile(r"^/api/v1/namespaces/([^/]+)/(serviceaccounts|secrets)/([^/]+)$")
 
 
@@ -100,8 +107,9 @@ def make_certificates(d):
     make_ca(d, "ca", "Pullwarden Test CA")
     make_ca(d, "wrong-ca", "Unrelated Test CA")
     make_ca(d, "client-ca", "Pullwarden Test Client CA")
+    names = ",".join("DNS:" + name for name in TEST_NAMES)
     make_leaf(d, "server", "ca", "127.0.0.1",
-              "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n")
+              "subjectAltName=IP:127.0.0.1,IP:::1,DNS:localhost,%s\nextendedKeyUsage=serverAuth\n" % names)
     make_leaf(d, "client", "client-ca", "pullwarden-test-client", "extendedKeyUsage=clientAuth\n")
     for name in os.listdir(d):
         if name.endswith(".key"):
@@ -196,7 +204,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             count = COUNTS[key]
         logged = {k: ("sha256:" + hashlib.sha256(v.encode()).hexdigest() if k == "subject_token" else v) for k, v in fields.items()}
         authorization = (self.headers.get("Authorization") or "").split(" ")[0]
-        log({"server": self.server.label, "method": self.command, "path": path, "query": parsed.query,
+        log({"server": self.server.label, "method": self.command, "host": self.headers.get("Host"), "path": path, "query": parsed.query,
              "scenario": scenario, "endpoint": endpoint, "count": count, "fields": logged,
              "authorization": authorization, "time": time.time()})
 
@@ -310,9 +318,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         kind = options.get("challenge")
         if kind == "ok":
             return self.answer(200, {})
-        base = "https://127.0.0.1:%d" % self.server.server_address[1]
-        if kind == "http":
-            base = "http://127.0.0.1:%d" % self.server.server_address[1]
+        # The realm names the host the client asked for, so a registry reached by name stays named.
+        host = self.headers.get("Host") or "127.0.0.1:%d" % self.server.server_address[1]
+        base = ("http://" if kind == "http" else "https://") + host
         headers = {
             None: [("WWW-Authenticate", 'Bearer realm="%s%s/registry-token",service="registry.test"' % (base, prefix))],
             "http": [("WWW-Authenticate", 'Bearer realm="%s%s/registry-token",service="registry.test"' % (base, prefix))],
@@ -392,10 +400,12 @@ class TLSServer(http.server.ThreadingHTTPServer):
     """Does each TLS handshake in the request's own thread, so a stalled client blocks no one."""
     daemon_threads = True
 
-    def __init__(self, label, context):
+    def __init__(self, label, context, address=("127.0.0.1", 0)):
         self.label = label
         self.context = context
-        super().__init__(("127.0.0.1", 0), Handler)
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, Handler)
 
     def handle_error(self, request, client_address):
         # Clients that hang up mid-answer (body limits, timeouts) are expected; note, don't print.
@@ -431,7 +441,7 @@ class ProxyHandler(socketserver.BaseRequestHandler):
             return
         host, _, port = line[1].rpartition(":")
         log({"server": "proxy", "connect": line[1], "time": time.time()})
-        if host not in ("127.0.0.1", "localhost"):
+        if not proxy_may_reach(host):
             self.request.sendall(b"HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n")
             return
         upstream = socket.create_connection(("127.0.0.1", int(port)), timeout=30)
@@ -451,12 +461,38 @@ class ProxyHandler(socketserver.BaseRequestHandler):
             upstream.close()
 
 
+def proxy_may_reach(host):
+    """Loopback and the test names only: the proxy never opens a connection off this machine."""
+    if host in ("127.0.0.1", "localhost", "[::1]"):
+        return True
+    for name in TEST_NAMES:
+        if name.startswith("*."):
+            label, _, rest = host.partition(".")
+            if label and rest == name[2:]:
+                return True
+        elif host == name:
+            return True
+    return False
+
+
 class ProxyServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
 
     def handle_error(self, request, client_address):
         log({"server": "proxy", "handler_error": str(sys.exc_info()[0].__name__), "time": time.time()})
+
+
+def listen_on_both_loopbacks(context):
+    """The main server on 127.0.0.1 and on ::1 with one port number (an in-cluster service address is
+    one host and one port, and the tests give it both as a name and as an IPv6 literal)."""
+    for _ in range(50):
+        v4 = TLSServer("main", context)
+        try:
+            return v4, TLSServer("main6", context, ("::1", v4.server_address[1]))
+        except OSError:
+            v4.server_close()
+    raise SystemExit("token-server: no port free on both 127.0.0.1 and ::1")
 
 
 def serve(server):
@@ -484,14 +520,15 @@ def main():
     mutual.verify_mode = ssl.CERT_REQUIRED
     mutual.load_verify_locations(os.path.join(d, "client-ca.pem"))
 
-    main_server = TLSServer("main", plain)
+    main_server, main6_server = listen_on_both_loopbacks(plain)
     mtls_server = TLSServer("mtls", mutual)
     proxy = ProxyServer(("127.0.0.1", 0), ProxyHandler)
-    for server in (main_server, mtls_server, proxy):
+    for server in (main_server, main6_server, mtls_server, proxy):
         serve(server)
 
     print(json.dumps({
         "url": "https://127.0.0.1:%d" % main_server.server_address[1],
+        "url6": "https://[::1]:%d" % main6_server.server_address[1],
         "mtlsURL": "https://127.0.0.1:%d" % mtls_server.server_address[1],
         "proxyURL": "http://127.0.0.1:%d" % proxy.server_address[1],
         "caFile": os.path.join(d, "ca.pem"),
