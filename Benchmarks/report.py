@@ -79,6 +79,12 @@ if batch:
     print("  each from the fastest run; in memory = (a run deciding every record many times - one pass) / extra decisions")
     print("  anchor: the kubelet's file-backed check ~335 µs, its in-memory cache ~120 µs per check (its benchmarks)")
 
+sizes = [row for row in rows if "stripped_bytes" in row]
+if sizes:
+    print()
+    for row in sizes:
+        print(f"{row['label']:<48} {row['bytes'] / 1e6:>8.1f} MB, {row['stripped_bytes'] / 1e6:.1f} MB stripped")
+
 check = by_label.get("concurrency check")
 if check:
     print()

@@ -4,15 +4,15 @@
 # server, and `provide` answered from a file (no libcurl) for reference. Whole process, fork to exit,
 # measured with spawnbench; the server's own time (Python, one TLS handshake per call) is in both.
 #
-#   Benchmarks/token-exchange.sh            # uses the static release build (scripts/build-release)
-#   RUNS=500 PULLWARDEN_BIN=path Benchmarks/token-exchange.sh
+#   Benchmarks/token-exchange.sh            # uses the release build (scripts/build-release)
+#   RUNS=500 PULLWARDEN_BIN=path LABEL_SUFFIX=", variant" Benchmarks/token-exchange.sh
 #
 # Needs gcc, python3, openssl and curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${RUNS:-200}
-binary=${PULLWARDEN_BIN:-$(swift build -c release -Xswiftc -static-executable --show-bin-path)/pullwarden}
-[ -x "$binary" ] || scripts/build-release >/dev/null
+binary=${PULLWARDEN_BIN:-$(scripts/build-release)}
+suffix=${LABEL_SUFFIX:-}
 
 work="$(mktemp -d)"
 server_pid=""
@@ -60,6 +60,6 @@ printf 'grant_type=urn%%3Aietf%%3Aparams%%3Aoauth%%3Agrant-type%%3Atoken-exchang
 curl -sS --fail --cacert "$ca" --data @"$work/form" "$url/token" | grep -q access_token || { echo "curl did not exchange"; exit 1; }
 
 bench() { "$work/spawnbench" --runs "$runs" --warmup 20 --label "$1" --stdin "$work/request.json" -- "${@:2}"; }
-bench "pullwarden provide (dockerConfig, no HTTP)" "$binary" provide --config "$work/files.yaml"
-bench "pullwarden provide (tokenExchange over TLS)" "$binary" provide --config "$work/exchange.yaml"
+bench "pullwarden provide (dockerConfig, no HTTP)$suffix" "$binary" provide --config "$work/files.yaml"
+bench "pullwarden provide (tokenExchange over TLS)$suffix" "$binary" provide --config "$work/exchange.yaml"
 bench "curl, the same POST" "$(command -v curl)" -sS --fail -o /dev/null --cacert "$ca" --data @"$work/form" "$url/token"

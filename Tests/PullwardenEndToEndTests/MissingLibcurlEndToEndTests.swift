@@ -2,8 +2,9 @@ import FixtureKit
 import Foundation
 import Testing
 
-/// The release binary is static but loads libcurl at run time, so it can be copied to a node that
-/// lacks libcurl4. There, HTTPS sources must fail with a clear error and file sources must not notice.
+/// The release binary loads libcurl at run time, and only for HTTPS sources, so a node without
+/// libcurl4 still runs file sources. There, HTTPS sources must fail with a clear error and file sources
+/// must not notice.
 ///
 /// libcurl is hidden by bind-mounting /dev/null over it in a private mount namespace (`unshare -m`),
 /// which needs root; where that is not allowed the test is skipped and says so.
