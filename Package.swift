@@ -16,10 +16,12 @@ let package = Package(
     .executable(name: "pullwarden-fixtures", targets: ["pullwarden-fixtures"]),
     .plugin(name: "CheckFixtures", targets: ["CheckFixtures"]),
   ],
+  // Exact versions: Package.resolved is not committed (the local package copies here have commit ids
+  // of their own), so these lines are the only pin.
   dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
-    .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
-    .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
+    .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
+    .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
   ],
   targets: [
     // MARK: C shims
