@@ -38,7 +38,7 @@ private let strangerRequest = #"{"image":"registry.example.com/team/app:v1"}"#
     let later = start.adding(.hours(2))
     #expect(try ask(at: later).0.mustPull)
     let actions = try RecordsCollector(olderThan: olderThan, expired: expired, dryRun: false).run(store, now: later)
-    #expect(actions.map(\.kind) == [.retired])
+    #expect(actions.map(\.kind.rawValue) == ["retired"])
     let decision = try ask(at: later).0
     #expect(decision.mustPull)
     #expect(decision.reason == .noCredentialsForImage)
@@ -109,7 +109,7 @@ private let strangerRequest = #"{"image":"registry.example.com/team/app:v1"}"#
     #expect(decision.mustPull)
     #expect(decision.reason == .credentialExpired)
     // gc --expired agrees, and retires it.
-    #expect(try RecordsCollector(olderThan: nil, expired: true, dryRun: false).run(store, now: start).map(\.kind) == [.retired])
+    #expect(try RecordsCollector(olderThan: nil, expired: true, dryRun: false).run(store, now: start).map(\.kind.rawValue) == ["retired"])
   }
 
   /// A companion written for the first time is fsync'd before the record; its directory entry too.
