@@ -112,13 +112,6 @@ private let strangerRequest = #"{"image":"registry.example.com/team/app:v1"}"#
     #expect(try RecordsCollector(olderThan: nil, expired: true, dryRun: false).run(store, now: start).map(\.kind.rawValue) == ["retired"])
   }
 
-  /// A companion written for the first time is fsync'd before the record; its directory entry too.
-  @Test func theFirstCompanionIsDurableBeforeTheRecord() throws {
-    try handOut()
-    #expect(try FileIO.status(root + "/pullwarden-expiry/" + name)?.type == .regular)
-    #expect(try FileIO.status(root + "/pulled/" + name)?.type == .regular)
-  }
-
   // MARK: (d) the kubelet's directory without imageRef
 
   @Test func theKubeletsDirectoryNeedsAnImageRef() throws {
