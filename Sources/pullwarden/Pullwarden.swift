@@ -22,9 +22,11 @@ struct ProvideCommand: ParsableCommand {
     abstract: "Answer one CredentialProviderRequest (stdin) with a CredentialProviderResponse (stdout).",
     discussion: """
       Exit status: 0 answered (possibly with no credentials), 1 bad request, 2 bad config, \
-      3 a credential source failed. On failure stdout is empty and stderr has one line. The \
-      credentials handed out are recorded (hashed) under the config's recordsDir; a record that \
-      cannot be written is reported on stderr and does not fail the answer.
+      3 a credential source failed, 4 the pull intent could not be recorded (no credentials are \
+      handed out). On failure stdout is empty and stderr has one line. The credentials handed out \
+      are recorded (hashed) under the config's recordsDir, after a durable pull intent; a record that \
+      cannot be written after the intent is reported on stderr and does not fail the answer (the \
+      intent makes every pod re-verify the image).
       """
   )
 

@@ -132,25 +132,32 @@ struct RecordsCommand: ParsableCommand {
   struct GC: ParsableCommand {
     static let configuration = CommandConfiguration(
       commandName: "gc",
-      abstract: "Remove records unused for a while, or whose every credential has expired.",
+      abstract: "Retire records unused for a while, or whose every credential has expired.",
       discussion: """
-        A removed record no longer shows the image was pulled with credentials: under \
-        NeverVerifyPreloadedImages the verifier then treats the image as preloaded. Collect records of \
-        images no longer on the node. Unreadable files are kept (they force re-verification until the \
-        next write replaces them). Also removes expiry and lock files whose record is gone, and stale \
-        temporary files.
+        gc only ever moves an answer towards "must pull", never towards "may use". A collected record is \
+        retired, not deleted: its credentials are cleared (an empty credentialMapping, the kubelet's \
+        "pulled, credentials unknown") and its expiry file removed, so every pod must re-verify the image; \
+        a deleted record would make the image look preloaded.
+
+        --older-than DURATION  retires records not updated or handed out for that long.
+        --expired              retires records whose every credential has expired (a kubelet's records, \
+                               which have no expiry files, never expire).
+        Always: removes expiry and lock files whose record is gone, and temporary files older than an hour.
+        Never: deletes a record, touches a pull intent (pulling/), or changes an unreadable record or one \
+        naming another imageRef (each of those forces re-verification already).
+        --dry-run says what would change and changes nothing.
         """
     )
 
     @OptionGroup var location: Location
 
-    @Option(name: .customLong("older-than"), help: ArgumentHelp("Remove records not updated or handed out for this long (Go duration, e.g. 720h).", valueName: "duration"))
+    @Option(name: .customLong("older-than"), help: ArgumentHelp("Retire records not updated or handed out for this long (Go duration, e.g. 720h).", valueName: "duration"))
     var olderThan: String?
 
-    @Flag(help: "Remove records whose every credential has expired.")
+    @Flag(help: "Retire records whose every credential has expired.")
     var expired = false
 
-    @Flag(name: .customLong("dry-run"), help: "Say what would be removed, remove nothing.")
+    @Flag(name: .customLong("dry-run"), help: "Say what would change, change nothing.")
     var dryRun = false
 
     @Option(help: ArgumentHelp("text or json.", valueName: "format"))

@@ -99,14 +99,19 @@ private let image = "registry.example.com/team/app"
   }
 
   /// A record entry without an expiry in an existing companion counts as expired; a record with no
-  /// companion at all (the kubelet's) never expires.
-  @Test func unknownExpiryIsExpiredButNoCompanionIsUnlimited() throws {
+  /// companion at all never expires in the kubelet's directory, but has lost it in Pullwarden's.
+  @Test func unknownExpiryIsExpiredButNoCompanionIsUnlimitedOnlyForTheKubelet() throws {
     let key = "registry.example.com/team/app"
     let name = RecordStore.fileName(forKey: key)
     let record = ImagePulledRecord(
       lastUpdatedTime: start, imageRef: key, credentialMapping: [key: ImagePullCredentials(nodePodsAccessible: true)])
     directory.write("records/pulled/" + name, String(decoding: record.encoded(), as: UTF8.self))
-    #expect(try ask(#"{"image":"registry.example.com/team/app"}"#, at: start.adding(.hours(10_000))).reason == .nodePodsAccessible)
+    let byID = #"{"image":"registry.example.com/team/app","imageRef":"registry.example.com/team/app"}"#
+    #expect(try ask(byID, at: start.adding(.hours(10_000))).reason == .nodePodsAccessible)
+    directory.write("records/pullwarden-expiry/.keep", "")
+    let lost = try ask(#"{"image":"registry.example.com/team/app"}"#, at: start)
+    #expect(lost.reason == .credentialExpired)
+    #expect(try ask(byID, at: start).reason == .credentialExpired)
     directory.write("records/pullwarden-expiry/" + name, String(decoding: CredentialExpiry(imageRef: key).encoded(), as: UTF8.self))
     let decision = try ask(#"{"image":"registry.example.com/team/app"}"#, at: start)
     #expect(decision.reason == .credentialExpired)
@@ -115,6 +120,7 @@ private let image = "registry.example.com/team/app"
 
   @Test func unreadableRecordsForceVerification() throws {
     directory.write("records/pulled/" + RecordStore.fileName(forKey: image), "{\"kind\":")
+    directory.write("records/pullwarden-expiry/.keep", "")
     let decision = try ask(#"{"image":"registry.example.com/team/app"}"#, at: start, policy: .neverVerify)
     #expect(decision.mustPull)
     #expect(decision.reason == .recordUnreadable)
@@ -124,6 +130,7 @@ private let image = "registry.example.com/team/app"
   /// written meanwhile by a provider must be seen.
   @Test func batchRemembersOnlyWhatItFound() throws {
     directory.write("records/pulled/.keep", "")
+    directory.write("records/pullwarden-expiry/.keep", "")
     let session = try VerifySession(options: VerifyOptions(recordsDirectory: root), batch: true)
     let request = #"{"image":"registry.example.com/team/app"}"#
     #expect(session.answer(request.bytes, source: "line 1", now: start).0.reason == .preloadedImage)

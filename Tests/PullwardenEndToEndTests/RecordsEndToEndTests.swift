@@ -74,16 +74,18 @@ private let image = "registry.example.com/team/app"
     #expect(record.contains(#""nodePodsAccessible":true"#))
   }
 
-  /// A record that cannot be written must not fail the kubelet's pull.
-  @Test func anUnwritableRecordStillAnswers() throws {
+  /// When not even the pull intent can be written, no credentials are handed out: stdout stays
+  /// empty, stderr has one line, exit 4 (the kubelet fails a pull whose intent it cannot record).
+  @Test func anUnwritableRecordsDirectoryFailsTheAnswer() throws {
     try scratch.write("records", "not a directory")
     let config = try scratch.write(
       "config.yaml", "recordsDir: records\nsources: [{name: n, type: dockerConfig, matchImages: [registry.example.com], path: docker.json}]\n")
     try scratch.write("docker.json", #"{"auths":{"registry.example.com":{"username":"u","password":"secret-pw"}}}"#)
     let result = try Pullwarden.run(["provide", "--config", config], stdin: request(image: image))
-    #expect(result.status == 0)
-    #expect(result.stdout.contains("\"password\":\"secret-pw\""))
-    #expect(result.stderr.contains("pullwarden: warning: credentials for \(image) were not recorded: cannot"))
+    #expect(result.status == 4)
+    #expect(result.stdout.isEmpty)
+    #expect(result.stderr.hasPrefix("pullwarden: no credentials handed out for \(image): cannot record the pull intent: "))
+    #expect(result.stderr.split(separator: "\n").count == 1)
     #expect(!result.stderr.contains("secret-pw"))
   }
 }
@@ -304,19 +306,29 @@ private let image = "registry.example.com/team/app"
     #expect(items.count == 2)
     #expect(items.allSatisfy { $0["status"] as? String == "ok" })
 
+    let before = try snapshot(kubeletDir)
     let dryRun = try Pullwarden.run(["records", "gc", "--records-dir", kubeletDir, "--older-than", "720h", "--dry-run"])
     #expect(dryRun.status == 0)
-    #expect(dryRun.stdout.contains("would remove 2 records"))
-    #expect(try FileManager.default.contentsOfDirectory(atPath: kubeletDir + "/pulled").count == 2)
+    #expect(dryRun.stdout.contains("would retire 2 records"))
+    #expect(try snapshot(kubeletDir) == before)
 
     // Nothing in these records expires (the kubelet's have no expiry files).
     let expired = try Pullwarden.run(["records", "gc", "--records-dir", kubeletDir, "--expired"])
-    #expect(expired.stdout.contains("removed 0 records"))
+    #expect(expired.stdout.contains("retired 0 records"))
 
+    // Retired, not deleted: the records stay with no credentials, so every pod must re-verify.
     let collected = try Pullwarden.run(["records", "gc", "--records-dir", kubeletDir, "--older-than", "720h"])
     #expect(collected.status == 0)
-    #expect(collected.stdout.contains("removed testimageref: not updated or handed out for more than 720h0m0s"))
-    #expect(try FileManager.default.contentsOfDirectory(atPath: kubeletDir + "/pulled").isEmpty)
+    #expect(collected.stdout.contains("retired testimageref: not updated or handed out for more than 720h0m0s"))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: kubeletDir + "/pulled").count == 2)
+    let record = try jsonObject(try String(contentsOfFile: kubeletDir + "/pulled/sha256-" + sha256Hex("testimageref"), encoding: .utf8))
+    #expect(record["credentialMapping"] == nil)
+    #expect(record["imageRef"] as? String == "testimageref")
+    let anonymous = try verify(["--records-dir", kubeletDir], #"{"image":"docker.io/testing/test:latest","imageRef":"testimage-anonpull"}"#)
+    #expect(anonymous.status == 1)
+    #expect(try jsonObject(anonymous.stdout)["reason"] as? String == "noCredentialsForImage")
+    let again = try Pullwarden.run(["records", "gc", "--records-dir", kubeletDir, "--older-than", "720h"])
+    #expect(again.stdout.contains("retired 0 records"))
 
     let nothing = try Pullwarden.run(["records", "gc", "--records-dir", kubeletDir])
     #expect(nothing.status == 2)

@@ -14,8 +14,11 @@ public enum ProvideRun {
   /// Loads the config, answers the request, records the credentials handed out, and returns the
   /// encoded response.
   ///
-  /// A record that cannot be written never fails the run: the kubelet still gets its credentials, and
-  /// the failure goes to `diagnostics` (stderr).
+  /// Credentials are handed out only once a pull intent or record for the image is durable (see
+  /// `PullRecorder.record`): when not even the intent can be written, the run fails (exit 4, nothing on
+  /// stdout), as the kubelet fails a pull whose intent it cannot record. A record that cannot be
+  /// written after the intent only warns: the kubelet still gets its credentials, and the intent
+  /// makes every pod re-verify the image.
   public static func run(
     configPath: String, input: [UInt8], now: Timestamp = .now(), diagnostics: Diagnostics = .discard
   ) throws(PullwardenError) -> [UInt8] {
@@ -28,7 +31,8 @@ public enum ProvideRun {
         outcome.handedOut, image: request.reference.name,
         validFor: outcome.response.cacheDuration ?? config.defaultCacheDuration, now: now, diagnostics: diagnostics)
     } catch {
-      diagnostics.warn("credentials for \(request.reference.name) were not recorded: \(error)")
+      throw PullwardenError(
+        .records, "no credentials handed out for \(request.reference.name): \(error.what)", at: error.location)
     }
     return outcome.response.encoded()
   }

@@ -66,6 +66,14 @@ public struct PullRecorder: Sendable {
   /// Merges `handedOut` into the record for `image` (a normalized image name). Does nothing when no
   /// credential was handed out.
   ///
+  /// Intent before answer, as the kubelet's `RecordPullIntent` before a pull: unless a trusted record
+  /// for the image already exists (it keeps the image counting as pulled whatever happens next, and
+  /// records are never deleted), a durable pull intent is written first. If even that fails, this
+  /// throws and the caller must not hand the credentials out. A record that then cannot be written
+  /// (full disk, read-only file system, unusable lock, a directory planted where a file belongs) is a
+  /// warning: the intent stays, so the verifier asks every pod to re-verify the image. The intent is
+  /// removed once the record holds the credentials.
+  ///
   /// - Parameter duration: how long the kubelet may reuse the response (its `cacheDuration`).
   @discardableResult
   public func record(
@@ -73,6 +81,23 @@ public struct PullRecorder: Sendable {
     diagnostics: Diagnostics = .discard
   ) throws(PullwardenError) -> RecordStore.UpdateResult {
     guard !handedOut.isEmpty else { return RecordStore.UpdateResult() }
+    var hasRecord = false
+    if case .found = store.pulledRecord(imageRef: image) { hasRecord = true }
+    if !hasRecord { try store.recordIntent(image: image) }
+    do {
+      let result = try merge(handedOut, image: image, validFor: duration, now: now, diagnostics: diagnostics)
+      if !hasRecord { store.removeIntent(image: image) }
+      return result
+    } catch {
+      diagnostics.warn(
+        "credentials for \(image) were not recorded: \(error); \(hasRecord ? "its existing record" : "its pull intent") stays, so pods without a recorded credential must re-verify it")
+      return RecordStore.UpdateResult()
+    }
+  }
+
+  private func merge(
+    _ handedOut: [SuppliedCredential], image: String, validFor duration: GoDuration, now: Timestamp, diagnostics: Diagnostics
+  ) throws(PullwardenError) -> RecordStore.UpdateResult {
     let contributions = Contributions(handedOut, now: now, validFor: duration)
     return try store.update(imageRef: image, diagnostics: diagnostics) { record, expiry in
       var current = record

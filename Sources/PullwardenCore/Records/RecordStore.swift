@@ -2,22 +2,25 @@
 ///
 /// ```
 /// <dir>/pulled/sha256-<hex>             ImagePulledRecord, the kubelet's format (hex = SHA-256 of the key)
-/// <dir>/pulling/sha256-<hex>            ImagePullIntent (written only by the kubelet; read by the verifier)
+/// <dir>/pulling/sha256-<hex>            ImagePullIntent: the kubelet's, or Pullwarden's own while it records
 /// <dir>/pullwarden-expiry/sha256-<hex>  CredentialExpiry, Pullwarden's companion to the record
 /// <dir>/pullwarden-locks/sha256-<hex>   empty lock file, one per record
 /// ```
 /// The kubelet keys pulled records by the CRI image ID (`imageRef`). The credential provider never
 /// sees that ID (its request carries only the image name), so Pullwarden's own records are keyed by
-/// the normalized image name (`docker.io/library/nginx`) and store that name as `imageRef`.
+/// the normalized image name (`docker.io/library/nginx`) and store that name as `imageRef`. A
+/// directory with `pullwarden-expiry/` is Pullwarden's own (`isPullwardenStore`); provide creates it
+/// durably before anything else, and a kubelet's directory never gets one.
 ///
 /// Directories are created 0700 and files 0600. Every change happens under an exclusive `flock` on the
 /// record's lock file (read, merge, write), so concurrent providers never lose each other's updates;
 /// readers take a shared lock when the lock file exists, so they see a record and its companion from
 /// the same update. Files are replaced atomically (`FileIO.replaceFile`), the companion before the
-/// record, so a crash never leaves a record entry with a stale expiry.
+/// record; see `update` for what reaches the disk in which order.
 ///
 /// Files that do not decode, name a different `imageRef`, or are not regular files are never
-/// trusted: readers report them, and the next update replaces them and says so.
+/// trusted: readers report them, and the next update replaces them and says so. Record files are never
+/// deleted, only cleared (`retire`): a missing record would make the image look preloaded.
 public struct RecordStore: Sendable {
   public let directory: String
 
@@ -36,6 +39,12 @@ public struct RecordStore: Sendable {
   public var pullingDirectory: String { directory + "/pulling" }
   public var expiryDirectory: String { directory + "/" + CredentialExpiry.directoryName }
   public var lockDirectory: String { directory + "/pullwarden-locks" }
+
+  /// Whether this is Pullwarden's own store (records keyed by image name, each credential with a
+  /// companion) rather than a kubelet's `image_manager` (keyed by image ID, no companions).
+  public var isPullwardenStore: Bool {
+    (try? FileIO.fileType(expiryDirectory, followLinks: false)) == .directory
+  }
 
   /// `sha256-<hex>`: the kubelet's file name for a record key (no newline, no normalization).
   public static func fileName(forKey key: String) -> String {
@@ -68,7 +77,7 @@ public struct RecordStore: Sendable {
     defer { withExtendedLifetime(lock) {} }
     let entry = read(name: name, imageRef: imageRef)
     if let problem = entry.companionProblem {
-      diagnostics.warn("ignoring \(problem); every credential of \(imageRef) counts as expired")
+      diagnostics.warn("\(problem): every credential of \(imageRef) counts as expired")
     }
     return entry.pulled
   }
@@ -87,12 +96,18 @@ public struct RecordStore: Sendable {
     let expiryPath = expiryDirectory + "/" + name
     switch Self.load(expiryPath, decode: CredentialExpiry.decode) {
     case .absent:
+      // Pullwarden makes a record's companion durable before the record (see `update`), so in its own
+      // store a record with credentials and no companion lost it (a crash, a hand): unknown expiry
+      // must not mean "never expires". A kubelet's directory has no companions; there it does.
+      if !record.credentialMapping.isEmpty && isPullwardenStore {
+        return (.found(record, CredentialExpiry(imageRef: imageRef)), "the credential expiry file \(expiryPath) is missing")
+      }
       return (.found(record, nil), nil)
     case .unreadable(let reason):
-      return (.found(record, CredentialExpiry(imageRef: imageRef)), "unreadable credential expiry file (\(reason))")
+      return (.found(record, CredentialExpiry(imageRef: imageRef)), "the credential expiry file is unreadable (\(reason))")
     case .loaded(let expiry):
       guard expiry.imageRef == imageRef else {
-        let problem = "credential expiry file \(expiryPath) naming imageRef \"\(expiry.imageRef)\""
+        let problem = "the credential expiry file \(expiryPath) names imageRef \"\(expiry.imageRef)\""
         return (.found(record, CredentialExpiry(imageRef: imageRef)), problem)
       }
       return (.found(record, expiry), nil)
@@ -152,6 +167,17 @@ public struct RecordStore: Sendable {
   ///
   /// `change` sees nil for a missing, unreadable or mismatched file; replacing such a file is reported
   /// through `diagnostics`. The companion is pruned to the entries the record still holds.
+  ///
+  /// Crash safety of the pair, the record being fsync'd (file, then directory) before this returns:
+  /// - a companion that did not exist (or could not be trusted) is made durable, file and directory,
+  ///   before the record is written: once a record with credentials is on disk, so is a companion;
+  /// - a companion that exists is replaced without fsync. Expiry times only grow and pruning only
+  ///   drops entries, so the old companion a crash may leave can only make a credential look expired
+  ///   sooner (an entry it lacks counts as expired): the verifier then asks for a pull, the safe
+  ///   answer, and the steady-state provide (record unchanged, expiry extended) costs no fsync.
+  /// `read` adds the belt to these braces: in Pullwarden's store a record whose companion is missing
+  /// counts as expired. The end-to-end crash tests kill the process before every step, with and
+  /// without undoing what was not yet durable, and check both.
   @discardableResult
   public func update(
     imageRef: String, diagnostics: Diagnostics = .discard,
@@ -175,7 +201,7 @@ public struct RecordStore: Sendable {
       record = existing
       expiry = companion
     }
-    if let problem = entry.companionProblem { diagnostics.warn("replacing \(problem)") }
+    if let problem = entry.companionProblem { diagnostics.warn("replacing it: \(problem)") }
     let originalRecord = record
     let originalExpiry = expiry
     change(&record, &expiry)
@@ -186,11 +212,8 @@ public struct RecordStore: Sendable {
 
     var result = UpdateResult()
     if let expiry, expiry != originalExpiry || entry.companionProblem != nil {
-      // Atomic but not fsync'd. Expiry times only ever grow (hand-outs take the later time) and
-      // pruning only removes entries, so a companion lost or left stale by a crash can only make a
-      // credential look expired sooner: the verifier then asks for a pull, the safe answer. This keeps
-      // the steady-state provide (record unchanged, expiry extended) free of fsyncs.
-      try write(expiry.encoded(), to: expiryDirectory + "/" + name, durable: false)
+      let durable = originalExpiry == nil || entry.companionProblem != nil
+      try write(expiry.encoded(), to: expiryDirectory + "/" + name, durable: durable)
       result.expiryWritten = true
     }
     if let record, record != originalRecord {
@@ -200,6 +223,29 @@ public struct RecordStore: Sendable {
     return result
   }
 
+  // MARK: Pull intents
+
+  /// Durably records that credentials for `image` (a record key) are about to be handed out, in the
+  /// kubelet's `ImagePullIntent` format, as the kubelet does before it pulls: until a record holds the
+  /// credentials, the intent makes the image count as pulled, so the verifier asks every pod to
+  /// re-verify instead of treating the image as preloaded. `pullwarden-expiry/` is created (durably)
+  /// first, marking the directory as Pullwarden's store.
+  public func recordIntent(image: String) throws(PullwardenError) {
+    do {
+      try ensureDirectory(expiryDirectory)
+      try ensureDirectory(pullingDirectory)
+      try replace(pullingDirectory + "/" + Self.fileName(forKey: image), with: ImagePullIntent(image: image).encoded(), durable: true)
+    } catch {
+      throw PullwardenError(.records, "cannot record the pull intent: \(error)", at: directory)
+    }
+  }
+
+  /// Removes the intent for `image` once its record holds the credentials. Not fsync'd: an intent a
+  /// crash brings back only asks for re-verification. Failures are ignored for the same reason.
+  public func removeIntent(image: String) {
+    _ = try? removeFile(pullingDirectory + "/" + Self.fileName(forKey: image))
+  }
+
   private func exclusiveLock(_ name: String) throws(PullwardenError) -> FileLock {
     let path = lockDirectory + "/" + name
     var created = false
@@ -207,7 +253,11 @@ public struct RecordStore: Sendable {
       do {
         return try FileLock.acquire(path, mode: .exclusive, timeout: Self.writeLockTimeout)!
       } catch .system(let error) where error.isNotFound && !created {
-        try createDirectory(lockDirectory)
+        do {
+          try ensureDirectory(lockDirectory)
+        } catch {
+          throw PullwardenError(.records, "cannot create the records directory: \(error)", at: directory)
+        }
         created = true
       } catch {
         throw PullwardenError(.records, "cannot lock the pull record: \(error)", at: directory)
@@ -217,27 +267,53 @@ public struct RecordStore: Sendable {
 
   private func write(_ bytes: [UInt8], to path: String, durable: Bool = true) throws(PullwardenError) {
     do {
-      try FileIO.replaceFile(path, with: bytes, durable: durable)
-    } catch let error where error.isNotFound {
-      // First write into this directory (or it was removed behind our back).
-      try createDirectory(FileIO.directoryName(path))
-      do {
-        try FileIO.replaceFile(path, with: bytes, durable: durable)
-      } catch {
-        throw PullwardenError(.records, "cannot write the pull record: \(error)", at: directory)
-      }
+      try ensureDirectory(FileIO.directoryName(path))
+      try replace(path, with: bytes, durable: durable)
     } catch {
       throw PullwardenError(.records, "cannot write the pull record: \(error)", at: directory)
     }
   }
 
+  // MARK: File-system steps (each one a crash point in debug builds: see CrashPoints)
+
+  private func replace(_ path: String, with bytes: [UInt8], durable: Bool) throws(SystemError) {
+    try CrashPoints.step("write", path)
+    let parent = FileIO.directoryName(path)
+    CrashPoints.willChange(path, directory: parent)
+    try FileIO.replaceFile(path, with: bytes, durable: durable)
+    if durable { CrashPoints.synced(directory: parent) }
+  }
+
+  private func removeFile(_ path: String) throws(SystemError) -> Bool {
+    try CrashPoints.step("remove", path)
+    CrashPoints.willChange(path, directory: FileIO.directoryName(path))
+    return try FileIO.removeFile(path)
+  }
+
+  private func syncDirectory(_ path: String) throws(SystemError) {
+    try CrashPoints.step("sync", path)
+    try FileIO.syncDirectory(path)
+    CrashPoints.synced(directory: path)
+  }
+
   /// Creates `path` (one of the store's directories) and the records directory itself, 0700, where
-  /// missing. Only what a write needs is created: a kubelet's directory gains no companion files.
-  private func createDirectory(_ path: String) throws(PullwardenError) {
-    do {
-      try FileIO.makeDirectories(path)
-    } catch {
-      throw PullwardenError(.records, "cannot create the records directory: \(error)", at: directory)
+  /// missing, syncing the parent of each one it creates: a file made durable inside a directory is
+  /// lost with it if the directory's own entry is not. Only what a write needs is created: a
+  /// kubelet's directory gains no companion files.
+  private func ensureDirectory(_ path: String) throws(SystemError) {
+    var missing: [String] = []
+    var current = path
+    while try FileIO.status(current) == nil {
+      missing.append(current)
+      let parent = FileIO.directoryName(current)
+      if parent == current || parent == "." || parent == "/" { break }
+      current = parent
+    }
+    for created in missing.reversed() {
+      try CrashPoints.step("create directory", created)
+      try FileIO.makeDirectories(created)
+      CrashPoints.createdDirectory(created)
+      try syncDirectory(FileIO.directoryName(created))
     }
   }
 
@@ -301,32 +377,40 @@ public struct RecordStore: Sendable {
     return listed
   }
 
-  /// Removes the record `imageRef` and its companion when `stillWanted` agrees after re-reading them
-  /// under the lock (a provider may have refreshed the record meanwhile). Returns whether it did.
-  public func remove(imageRef: String, if stillWanted: (Pulled) -> Bool) throws(PullwardenError) -> Bool {
+  /// Clears the credentials of the record `imageRef` when `stillWanted` agrees after re-reading it
+  /// under the lock (a provider may have refreshed it meanwhile), and removes its companion. Returns
+  /// whether it did.
+  ///
+  /// The file stays, with an empty `credentialMapping`: what the kubelet writes for a pull whose
+  /// credentials it does not know, meaning "pulled, every pod must re-verify". Deleting it instead
+  /// would make the image look preloaded. The record keeps its `apiVersion` (a kubelet's directory
+  /// stays readable by that kubelet) and is made durable before the companion goes.
+  public func retire(imageRef: String, now: Timestamp, if stillWanted: (Pulled) -> Bool) throws(PullwardenError) -> Bool {
     let name = Self.fileName(forKey: imageRef)
     let lock = try exclusiveLock(name)
     defer { withExtendedLifetime(lock) {} }
-    guard stillWanted(read(name: name, imageRef: imageRef).pulled) else { return false }
+    let current = read(name: name, imageRef: imageRef).pulled
+    guard case .found(var record, _) = current, !record.credentialMapping.isEmpty, stillWanted(current) else { return false }
+    record.credentialMapping = [:]
+    record.lastUpdatedTime = now
+    try write(record.encoded(), to: pulledDirectory + "/" + name)
     do {
-      // Record first: a companion without a record is harmless, a record without one never expires.
-      try FileIO.removeFile(pulledDirectory + "/" + name)
-      try FileIO.removeFile(expiryDirectory + "/" + name)
-      try FileIO.syncDirectory(pulledDirectory)
-      try lock.removeFile()
+      // Not fsync'd: a companion a crash brings back is pruned to nothing by the next update.
+      _ = try removeFile(expiryDirectory + "/" + name)
     } catch {
-      throw PullwardenError(.records, "cannot remove the pull record: \(error)", at: directory)
+      throw PullwardenError(.records, "cannot remove the credential expiry file: \(error)", at: directory)
     }
     return true
   }
 
-  /// Removes what crashes and removals leave behind: companions and lock files whose record is gone
-  /// (each under its lock), and Pullwarden's temporary files older than `staleAfter`. Returns the
-  /// paths removed (or that would be, with `dryRun`).
+  /// Removes what crashes leave behind: companions and lock files whose record is gone (each under
+  /// its lock), and Pullwarden's temporary files older than `staleAfter`. Never a record or an intent:
+  /// each of those keeps an image from looking preloaded. Returns the paths removed (or that would be,
+  /// with `dryRun`).
   public func removeLeftovers(now: Timestamp, staleAfter: GoDuration = .hours(1), dryRun: Bool) throws(PullwardenError) -> [String] {
     var removed: [String] = []
     do {
-      for directory in [pulledDirectory, expiryDirectory] {
+      for directory in [pulledDirectory, pullingDirectory, expiryDirectory] {
         for name in try Self.entries(directory) where name.hasPrefix(".sha256-") && name.hasSuffix(".tmp") {
           let path = directory + "/" + name
           guard let info = try FileIO.status(path), info.type == .regular, info.modified.duration(until: now) > staleAfter else { continue }

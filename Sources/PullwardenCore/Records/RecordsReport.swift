@@ -174,17 +174,22 @@ public enum RecordsReport {
   }
 }
 
-/// `pullwarden records gc`: removes records nobody has used for a while, or whose every credential
-/// has expired, and the leftovers of crashes.
+/// `pullwarden records gc`: retires records nobody has used for a while, or whose every credential
+/// has expired, and removes the leftovers of crashes.
 ///
-/// Removing a record forgets that the image was pulled with credentials: under
-/// `NeverVerifyPreloadedImages` the verifier then treats the image as preloaded. Collect records of
-/// images that are no longer on the node (the kubelet prunes its own records only then), or verify
-/// with `AlwaysVerify` or the kubelet's own records as well.
+/// gc can only ever move an answer towards "must pull", never towards "may use":
+/// - a collected record is *retired*, not deleted: its `credentialMapping` is emptied (the kubelet's
+///   "pulled, credentials unknown") and its companion removed, so every pod must re-verify the image.
+///   A deleted record would make the image look preloaded under `NeverVerifyPreloadedImages`;
+/// - a record is retired whole or not at all: dropping some entries could bring an image name below
+///   the kubelet's 100-Secret limit and turn a coordinates match from "must pull" into "may use";
+/// - pull intents, unreadable files and files naming another imageRef are never touched (each one
+///   forces re-verification);
+/// - only companions and lock files without a record, and stale temporary files, are deleted.
 public struct RecordsCollector: Sendable {
-  /// Remove records not changed or handed out for longer than this.
+  /// Retire records not changed or handed out for longer than this.
   public var olderThan: GoDuration?
-  /// Remove records whose every credential has expired.
+  /// Retire records whose every credential has expired.
   public var expired: Bool
   public var dryRun: Bool
 
@@ -196,7 +201,7 @@ public struct RecordsCollector: Sendable {
 
   public struct Action: Sendable {
     public enum Kind: String, Sendable {
-      case removed, kept, leftover
+      case retired, kept, leftover
     }
 
     public var kind: Kind
@@ -205,8 +210,10 @@ public struct RecordsCollector: Sendable {
     public var why: String
   }
 
-  /// Why `record` should go, or nil to keep it.
+  /// Why `record` should be retired, or nil to keep it. A record already without credentials has
+  /// nothing left to retire.
   func reason(_ record: ImagePulledRecord, _ expiry: CredentialExpiry?, now: Timestamp) -> String? {
+    if record.credentialMapping.isEmpty { return nil }
     if let olderThan {
       let last = RecordsReport.lastActivity(record, expiry)
       if last.map({ $0.duration(until: now) > olderThan }) ?? true {
@@ -226,15 +233,15 @@ public struct RecordsCollector: Sendable {
       case .found(let record, let expiry):
         guard let why = reason(record, expiry, now: now) else { continue }
         if dryRun {
-          actions.append(Action(kind: .removed, subject: record.imageRef, why: why))
+          actions.append(Action(kind: .retired, subject: record.imageRef, why: why))
           continue
         }
         // Re-checked under the lock: a provider may have just refreshed the record.
-        let removed = try store.remove(imageRef: record.imageRef) { current in
+        let retired = try store.retire(imageRef: record.imageRef, now: now) { current in
           guard case .found(let fresh, let freshExpiry) = current else { return false }
           return reason(fresh, freshExpiry, now: now) != nil
         }
-        if removed { actions.append(Action(kind: .removed, subject: record.imageRef, why: why)) }
+        if retired { actions.append(Action(kind: .retired, subject: record.imageRef, why: why)) }
       case .unreadable(let problem):
         actions.append(Action(kind: .kept, subject: store.pulledDirectory + "/" + item.fileName, why: "unreadable, never trusted (\(problem)); the next write replaces it"))
       case .mismatched(let found):
@@ -244,23 +251,25 @@ public struct RecordsCollector: Sendable {
       }
     }
     for path in try store.removeLeftovers(now: now, dryRun: dryRun) {
-      actions.append(Action(kind: .leftover, subject: path, why: "left behind by a removed record or a crash"))
+      actions.append(Action(kind: .leftover, subject: path, why: "left behind by a retired record or a crash"))
     }
     return actions
   }
 
-  /// One line per action and a closing count.
+  /// One line per action and a closing count; every input-derived text is escaped to one line.
   public func text(_ actions: [Action]) -> String {
-    let verb = dryRun ? "would remove" : "removed"
     var lines = actions.map { action -> String in
+      let line: String
       switch action.kind {
-      case .removed: return "\(verb) \(action.subject): \(action.why)"
-      case .kept: return "kept \(action.subject): \(action.why)"
-      case .leftover: return "\(verb) \(action.subject): \(action.why)"
+      case .retired:
+        line = "\(dryRun ? "would retire" : "retired") \(action.subject): \(action.why); every pod must re-verify it"
+      case .kept: line = "kept \(action.subject): \(action.why)"
+      case .leftover: line = "\(dryRun ? "would remove" : "removed") \(action.subject): \(action.why)"
       }
+      return PullDecision.oneLine(line)
     }
-    let count = actions.filter { $0.kind == .removed }.count
-    lines.append("\(dryRun ? "would remove" : "removed") \(count) record\(count == 1 ? "" : "s")")
+    let count = actions.filter { $0.kind == .retired }.count
+    lines.append("\(dryRun ? "would retire" : "retired") \(count) record\(count == 1 ? "" : "s")")
     return lines.joined(separator: "\n") + "\n"
   }
 

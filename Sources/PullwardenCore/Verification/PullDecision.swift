@@ -36,9 +36,37 @@ public struct PullDecision: Sendable, Equatable {
     .object(["mustPull": .bool(mustPull), "reason": .string(reason.rawValue), "detail": .string(detail)])
   }
 
-  /// `must pull (reason): detail` or `may use (reason): detail`.
+  /// `must pull (reason): detail` or `may use (reason): detail`, always one line: the detail quotes
+  /// input (image names, Secret names) and is escaped (`oneLine`), so a request cannot print a line
+  /// that reads as another request's answer.
   public var text: String {
-    "\(mustPull ? "must pull" : "may use") (\(reason.rawValue)): \(detail)"
+    "\(mustPull ? "must pull" : "may use") (\(reason.rawValue)): \(Self.oneLine(detail))"
+  }
+
+  /// `text` with backslashes, control characters (C0, DEL, C1: newlines, ESC of ANSI sequences),
+  /// Unicode line and paragraph separators and bidirectional overrides escaped as `\\`, `\n`, `\r`,
+  /// `\t`, `\xHH` or `\u{HHHH}`.
+  public static func oneLine(_ text: String) -> String {
+    var output = ""
+    output.reserveCapacity(text.utf8.count)
+    for scalar in text.unicodeScalars {
+      switch scalar.value {
+      case 0x5C: output += "\\\\"
+      case 0x0A: output += "\\n"
+      case 0x0D: output += "\\r"
+      case 0x09: output += "\\t"
+      case 0x00..<0x20, 0x7F: output += "\\x" + hex(scalar.value, digits: 2)
+      case 0x80..<0xA0, 0x2028, 0x2029, 0x200E, 0x200F, 0x202A...0x202E, 0x2066...0x2069:
+        output += "\\u{" + hex(scalar.value, digits: 4) + "}"
+      default: output.unicodeScalars.append(scalar)
+      }
+    }
+    return output
+  }
+
+  private static func hex(_ value: UInt32, digits: Int) -> String {
+    let text = String(value, radix: 16, uppercase: true)
+    return String(repeating: "0", count: max(0, digits - text.count)) + text
   }
 
   /// The decision as one output line.
@@ -114,13 +142,19 @@ public struct PullVerifier: Sendable {
       expiry = companion
       pulledByKubelet = true
     case .absent, .mismatched:
-      switch records.intent(image: request.image) {
-      case .unreadable(let reason):
-        return PullDecision(
-          mustPull: true, reason: .intentUnreadable, detail: "the pull intent for \(request.image) cannot be read (\(reason)), so the pod must re-verify")
-      case .present: pulledByKubelet = true
-      case .absent: pulledByKubelet = false
+      // The kubelet's intents are keyed by the pod's image string; Pullwarden's own (written before
+      // it hands credentials out) by the record key, the normalized name.
+      var keys = [request.image]
+      if request.imageRef == nil && imageRef != request.image { keys.append(imageRef) }
+      var intent = RecordStore.Intent.absent
+      for key in keys where intent == .absent {
+        intent = records.intent(image: key)
+        if case .unreadable(let reason) = intent {
+          return PullDecision(
+            mustPull: true, reason: .intentUnreadable, detail: "the pull intent for \(key) cannot be read (\(reason)), so the pod must re-verify")
+        }
       }
+      pulledByKubelet = intent == .present
     }
 
     if !policy.requiresVerification(image: request.image, pulledByKubelet: pulledByKubelet) {
@@ -130,7 +164,7 @@ public struct PullVerifier: Sendable {
       return PullDecision(
         mustPull: true, reason: .noRecord,
         detail: pulledByKubelet
-          ? "the kubelet recorded an intent to pull \(request.image) but no credentials, so the pod must re-verify"
+          ? "a pull intent for \(request.image) was recorded but no credentials (the pull or its record did not complete), so the pod must re-verify"
           : "no record shows \(request.image) was pulled with credentials, and policy \(policy.policy.rawValue) verifies it")
     }
 

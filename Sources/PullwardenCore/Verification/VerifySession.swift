@@ -67,6 +67,8 @@ public final class VerifySession {
   public let verifier: PullVerifier
   public let reader: RecordReader
   private let diagnostics: Diagnostics
+  /// Whether the directory is Pullwarden's store, the only one that may be asked without imageRef.
+  private let keyedByImageName: Bool
 
   /// Validates the options and the records directory.
   public init(options: VerifyOptions, batch: Bool, diagnostics: Diagnostics = .discard) throws(PullwardenError) {
@@ -75,6 +77,7 @@ public final class VerifySession {
     verifier = PullVerifier(policy: try CredentialVerificationPolicy(options.policy, allowlist: options.allowlist, rules: options.rules))
     let store = RecordStore(directory: options.recordsDirectory)
     try store.checkLayout()
+    keyedByImageName = store.isPullwardenStore
     reader = RecordReader(store: store, remember: batch, diagnostics: diagnostics)
   }
 
@@ -85,6 +88,15 @@ public final class VerifySession {
     do {
       request = try VerifyRequest.decode(bytes, source: source)
     } catch {
+      return (.error(error), error)
+    }
+    // The kubelet keys its records by image ID: looked up by image name, an image it pulled with a
+    // Secret would find no record and look preloaded. Refuse rather than guess which ID is meant.
+    if request.imageRef == nil && !keyedByImageName {
+      let error = PullwardenError(
+        .request,
+        "no imageRef, but \(options.recordsDirectory) is not Pullwarden's records directory (it has no \(CredentialExpiry.directoryName)/): the kubelet's records are keyed by image ID, so give the image's CRI ID as imageRef",
+        at: source)
       return (.error(error), error)
     }
     let decision = verifier.decide(request, records: reader, now: now)
