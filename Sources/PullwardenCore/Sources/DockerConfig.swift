@@ -81,12 +81,3 @@ public struct DockerConfig: Sendable {
     return RegistryCredential(username: username, password: password, email: email)
   }
 }
-
-extension String {
-  func trimmingASCIIWhitespace() -> String {
-    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-    guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
-    let end = lastIndex(where: { !isSpace($0) })!
-    return String(self[start...end])
-  }
-}
