@@ -24,7 +24,7 @@ public struct SecretFilesSource: CredentialSource {
     var current = SecretFilesIndex(directory: directory, entries: [])
     var previousEntries = (previous?.entries ?? [])[...]
     var supplied: [SuppliedCredential] = []
-    var seen: [SecretCoordinates: String] = [:]
+    var seen: [SecretCoordinates: KubernetesSecret] = [:]
     let diagnostics = context.diagnostics
 
     var names = try secretFileNames()
@@ -84,9 +84,10 @@ public struct SecretFilesSource: CredentialSource {
       for secret in secrets {
         if let earlier = seen[secret.coordinates] {
           diagnostics.warn(
-            "Secret \(secret.coordinates) appears twice (\(earlier) and \(secret.origin)); both are used", kind: "Secrets that appear twice")
+            "Secret \(secret.coordinates) appears twice (\(earlier.origin) and \(secret.origin)); both are used",
+            kind: "Secrets that appear twice")
         }
-        seen[secret.coordinates] = secret.origin
+        seen[secret.coordinates] = secret
         let config: DockerConfig
         do {
           guard let found = try secret.dockerConfig() else {
