@@ -59,9 +59,14 @@ enum StandardStreams {
   @discardableResult
   static func writeOut(_ text: String) -> Bool { write(fd: 1, Array(text.utf8)) }
 
-  static func writeError(_ text: String) { write(fd: 2, Array(text.utf8)) }
+  /// Writes `text` to stderr with everything before its final newline escaped onto one line, whoever
+  /// built it (`Escaping.line`).
+  static func writeError(_ text: String) {
+    let body = text.hasSuffix("\n") ? String(text.dropLast()) : text
+    write(fd: 2, Array((Escaping.line(body) + "\n").utf8))
+  }
 
-  /// `pullwarden: <what> (<where>)`, one line.
+  /// `pullwarden: <what> (<where>)`, one line (PullwardenError escapes its own text).
   static func reportError(_ error: PullwardenError) {
     writeError("pullwarden: \(error)\n")
   }

@@ -32,8 +32,37 @@ import Testing
   }
 
   @Test func entriesKeepDocumentOrder() throws {
-    let config = try parse(#"{"auths":{"z.io":{},"a.io":{},"m.io":{}}}"#)
+    let config = try parse(#"{"auths":{"z.io":{"username":"u"},"a.io":{"password":"p"},"m.io":{"auth":"dTpw"}}}"#)
     #expect(config.entries.map(\.rawKey) == ["z.io", "a.io", "m.io"])
+  }
+
+  /// Identity tokens and credsStore/credHelpers leftovers are not logins: never handed out as
+  /// {"username":"","password":""}.
+  @Test func entriesWithoutUsernameOrPasswordAreSkipped() throws {
+    let config = try parse(
+      #"{"auths":{"token.io":{"identitytoken":"abc"},"empty.io":{},"colon.io":{"auth":"Og=="},"ok.io":{"username":"u","password":"p"}},"credsStore":"desktop"}"#)
+    #expect(config.entries.map(\.rawKey) == ["ok.io"])
+    #expect(config.skipped.map(\.rawKey) == ["token.io", "empty.io", "colon.io"])
+    #expect(config.skipped.allSatisfy { $0.reason.contains("neither username nor password") })
+  }
+
+  @Test func sizesAreBoundedAndTheLimitIsNamed() {
+    let many = (0...TenantLimits.entriesPerDockerConfig).map { "\"r\($0).io\":{\"username\":\"u\"}" }.joined(separator: ",")
+    expectError(.source, containing: ["1001 registry entries", "limit of 1000", "entriesPerDockerConfig"]) {
+      _ = try parse("{\"auths\":{\(many)}}")
+    }
+    let longKey = String(repeating: "k", count: TenantLimits.registryKeyLength + 1)
+    expectError(.source, containing: ["1025 bytes", "registryKeyLength"]) {
+      _ = try parse("{\"auths\":{\"\(longKey)\":{\"username\":\"u\"}}}")
+    }
+    let longPassword = String(repeating: "p", count: TenantLimits.credentialValueLength + 1)
+    do {
+      _ = try parse("{\"auths\":{\"r.io\":{\"username\":\"u\",\"password\":\"\(longPassword)\"}}}")
+      Issue.record("expected an error")
+    } catch {
+      #expect("\(error)".contains("\"password\" is longer than the limit of 64 KiB (credentialValueLength)"))
+      #expect(!"\(error)".contains("ppp"))
+    }
   }
 
   @Test func badAuthIsAnErrorThatDoesNotQuoteIt() {

@@ -80,3 +80,50 @@ struct FileIOTests {
     #expect(try FileIO.readAll(fd: fd, limit: 1 << 20, name: path, sizeHint: 10) == bytes)
   }
 }
+
+/// Never block: a FIFO, socket or device where a file is expected is refused at once. Without
+/// O_NONBLOCK, opening a FIFO that has no writer waits forever (these tests hang on such code).
+@Suite struct NonBlockingFileTests {
+  let directory = TemporaryDirectory()
+
+  private func fifo(_ name: String) -> String {
+    let path = directory.path + "/" + name
+    #expect(mkfifo(path, 0o600) == 0)
+    return path
+  }
+
+  @Test func readFileRefusesFIFOsAndDevices() throws {
+    let path = fifo("fifo")
+    #expect(throws: NotRegularFile(path: path, found: "a FIFO")) { try FileIO.readFile(path, limit: 100) }
+    #expect(throws: NotRegularFile(path: "/dev/null", found: "a character device")) { try FileIO.readFile("/dev/null", limit: 100) }
+    #expect(throws: SystemError("read", directory.path, code: EISDIR)) { try FileIO.readFile(directory.path, limit: 100) }
+  }
+
+  @Test func aConfigThatIsAFIFOIsAnError() {
+    let path = fifo("config.yaml")
+    expectError(.config, containing: ["cannot read \(path): expected a regular file, found a FIFO"]) {
+      _ = try PullwardenConfig.load(path: path)
+    }
+  }
+
+  @Test func aDockerConfigThatIsAFIFOIsAnError() throws {
+    _ = fifo("docker.json")
+    let config = directory.write(
+      "config.yaml", "sources: [{name: node, type: dockerConfig, matchImages: ['r.io'], path: docker.json}]\n")
+    let provider = Provider(config: try PullwardenConfig.load(path: config))
+    let request = try CredentialProviderRequest.decode(requestJSON(image: "r.io/app").bytes)
+    expectError(.source, containing: ["expected a regular file, found a FIFO"]) {
+      _ = try provider.provide(request, now: Timestamp(secondsSinceEpoch: 1_700_000_000))
+    }
+  }
+
+  @Test func aCredentialCacheEntryThatIsAFIFOIsIgnored() throws {
+    let warnings = WarningLog()
+    let cache = CredentialCache(
+      settings: CredentialCacheSettings(directory: directory.path + "/cache", keying: .token), diagnostics: warnings.diagnostics)
+    #expect(cache.prepareDirectory())
+    _ = fifo("cache/entry.json")
+    #expect(cache.load("entry.json", now: Timestamp(secondsSinceEpoch: 1_700_000_000)) == nil)
+    #expect(warnings.all.contains { $0.contains("not a private regular file") })
+  }
+}

@@ -195,3 +195,15 @@ extension HTTPClientTests {
     #expect(took < .seconds(4))
   }
 }
+
+extension HTTPClientTests {
+  /// A POST without a body hands libcurl a real (empty) buffer, not an invented address, and sends
+  /// Content-Length 0.
+  @Test func postsAnEmptyBody() throws {
+    for body in [nil, [UInt8]()] {
+      let response = try client().send(HTTPRequest(method: .post, url: try url("/health"), body: body))
+      #expect(response.status == 200)
+      #expect(response.attempts == 1)
+    }
+  }
+}

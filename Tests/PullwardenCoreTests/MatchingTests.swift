@@ -82,6 +82,59 @@ import Testing
     #expect(Glob.validate("[a-z]*?") == nil)
   }
 
+  /// Go's path/filepath match_test.go table (matchTests): (pattern, name, matched, ErrBadPattern).
+  @Test(arguments: [
+    ("abc", "abc", true, false), ("*", "abc", true, false), ("*c", "abc", true, false), ("a*", "a", true, false),
+    ("a*", "abc", true, false), ("a*", "ab/c", false, false), ("a*/b", "abc/b", true, false),
+    ("a*/b", "a/c/b", false, false), ("a*b*c*d*e*/f", "axbxcxdxe/f", true, false),
+    ("a*b*c*d*e*/f", "axbxcxdxexxx/f", true, false), ("a*b*c*d*e*/f", "axbxcxdxe/xxx/f", false, false),
+    ("a*b*c*d*e*/f", "axbxcxdxexxx/fff", false, false), ("a*b?c*x", "abxbbxdbxebxczzx", true, false),
+    ("a*b?c*x", "abxbbxdbxebxczzy", false, false), ("ab[c]", "abc", true, false), ("ab[b-d]", "abc", true, false),
+    ("ab[e-g]", "abc", false, false), ("ab[^c]", "abc", false, false), ("ab[^b-d]", "abc", false, false),
+    ("ab[^e-g]", "abc", true, false), ("a\\*b", "a*b", true, false), ("a\\*b", "ab", false, false),
+    ("a?b", "a☺b", true, false), ("a[^a]b", "a☺b", true, false), ("a???b", "a☺b", false, false),
+    ("a[^a][^a][^a]b", "a☺b", false, false), ("[a-ζ]*", "α", true, false), ("*[a-ζ]", "A", false, false),
+    ("a?b", "a/b", false, false), ("a*b", "a/b", false, false), ("[\\]a]", "]", true, false),
+    ("[\\-]", "-", true, false), ("[x\\-]", "x", true, false), ("[x\\-]", "-", true, false),
+    ("[x\\-]", "z", false, false), ("[\\-x]", "x", true, false), ("[\\-x]", "-", true, false),
+    ("[\\-x]", "a", false, false), ("[]a]", "]", false, true), ("[-]", "-", false, true), ("[x-]", "x", false, true),
+    ("[x-]", "-", false, true), ("[x-]", "z", false, true), ("[-x]", "x", false, true), ("[-x]", "-", false, true),
+    ("[-x]", "a", false, true), ("\\", "a", false, true), ("[a-b-c]", "a", false, true), ("[", "a", false, true),
+    ("[^", "a", false, true), ("[^bc", "a", false, true), ("a[", "a", false, true), ("a[", "ab", false, true),
+    ("a[", "x", false, true), ("a/b[", "x", false, true), ("*x", "xxx", true, false),
+    // A class, unlike ? and *, does not exclude the separator in Go.
+    ("a[^x]b", "a/b", true, false),
+    // A star that skips into the middle of a multi-byte character: Go decodes the stray byte as U+FFFD.
+    ("*[\u{FFFD}]", "é", true, false),
+  ])
+  func globIsGoFilepathMatch(pattern: String, name: String, matched: Bool, badPattern: Bool) {
+    var steps = 0
+    let result = Result { () throws(Glob.BadPattern) in try Glob.match(pattern, name, steps: &steps) }
+    switch result {
+    case .success(let value):
+      #expect(!badPattern, "expected ErrBadPattern")
+      #expect(value == matched)
+    case .failure:
+      #expect(badPattern, "unexpected ErrBadPattern")
+    }
+    #expect(Glob.matches(pattern, name) == (matched && !badPattern))
+  }
+
+  /// A tenant's registry key cannot pin the CPU: Go's algorithm does at most about one pass over the
+  /// name per pattern byte, where the old backtracking matcher tried every way to place ten stars
+  /// (C(63, 10) ≈ 10^11 for this pair: hours).
+  @Test func starsDoNotBacktrack() {
+    let pattern = String(repeating: "*a", count: 10) + "b"
+    let label = String(repeating: "a", count: 63)
+    var steps = 0
+    #expect((try? Glob.match(pattern, label, steps: &steps)) == false)
+    #expect(steps <= (pattern.utf8.count + 1) * (label.utf8.count + 1), "\(steps) steps")
+
+    // The same through the keyring: a registry key against an image on a 63-character host label.
+    let key = RegistryKey(normalizing: pattern + ".example.com")
+    #expect(key?.matches(URLLocation(label + ".example.com/app")) == false)
+  }
+
   /// keyring.go's key normalization: scheme dropped, /v1/ and /v2/ cut back to the host.
   @Test(arguments: [
     ("https://quay.io/v1/", "quay.io"),

@@ -321,3 +321,16 @@ func makeJWT(
   ]
   return segment(["alg": "RS256", "kid": "test"]) + "." + segment(claims) + ".c2lnbmF0dXJlLW5vdC1jaGVja2Vk"
 }
+
+extension TokenSourceEndToEndTests {
+  /// The kubelet passes its environment on: SSLKEYLOGFILE (set for debugging on a node) must not make
+  /// a root plugin write TLS session secrets, nor OPENSSL_CONF load another OpenSSL configuration.
+  @Test func tlsKeyLogAndOpenSSLConfigFromTheEnvironmentAreIgnored() throws {
+    let keyLog = scratch.path + "/tls-keys.log"
+    let openSSLConfig = try scratch.write("openssl.cnf", "this is not an OpenSSL config [\n")
+    let result = try provide(
+      try exchangeConfig("/s/id=\(id())/token"), environment: ["SSLKEYLOGFILE": keyLog, "OPENSSL_CONF": openSSLConfig])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: keyLog), "TLS secrets were written to SSLKEYLOGFILE")
+  }
+}

@@ -216,7 +216,6 @@ public struct HTTPClient: Sendable {
       easy.set(CURLOPT_MAXFILESIZE_LARGE, offset: Int64(settings.maxResponseSize)),
       easy.set(CURLOPT_USERAGENT, Self.userAgent),
       easy.set(CURLOPT_HTTPHEADER, list: headerList),
-      easy.set(CURLOPT_ERRORBUFFER, pointer: UnsafeMutableRawPointer(transfer.errorBuffer)),
       easy.set(CURLOPT_WRITEFUNCTION, callback: receiveBody),
       easy.set(CURLOPT_WRITEDATA, pointer: context),
       easy.set(CURLOPT_HEADERFUNCTION, callback: receiveHeader),
@@ -237,8 +236,7 @@ public struct HTTPClient: Sendable {
       let body = request.body ?? []
       codes.append(easy.set(CURLOPT_POST, 1))
       codes.append(easy.set(CURLOPT_POSTFIELDSIZE_LARGE, offset: Int64(body.count)))
-      // COPYPOSTFIELDS copies the bytes, so the array need not outlive this call.
-      codes.append(body.withUnsafeBytes { easy.set(CURLOPT_COPYPOSTFIELDS, pointer: UnsafeMutableRawPointer(mutating: $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)!)) })
+      codes.append(easy.set(CURLOPT_COPYPOSTFIELDS, copying: body))
     }
     if let bad = codes.first(where: { $0 != CURLE_OK }) {
       return transfer.failure("libcurl refused an option: \(Curl.describe(bad))")
@@ -286,7 +284,7 @@ public struct HTTPClient: Sendable {
       transfer.fail(overflow)
       return
     }
-    let detail = transfer.errorText ?? Curl.describe(result)
+    let detail = easy.errorText ?? Curl.describe(result)
     let what: String
     switch result {
     case _ where detail.contains("alert certificate required"):
@@ -351,8 +349,8 @@ public struct HTTPClient: Sendable {
 
 // MARK: Transfer state and callbacks
 
-/// One request's state across attempts; owns the handle, header list and error buffer of the current
-/// attempt. libcurl's callbacks reach it through an unretained pointer, valid while the transfer runs.
+/// One request's state across attempts; owns the handle (with its error buffer) and header list of the
+/// current attempt. libcurl's callbacks reach it through an unretained pointer, valid while the transfer runs.
 private final class Transfer {
   let request: HTTPRequest
   let limit: Int
@@ -366,7 +364,6 @@ private final class Transfer {
   var headerBytes = 0
   /// Set by a callback that refused data (body or headers too large).
   var overflow: String?
-  let errorBuffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
   var result: Result<HTTPResponse, HTTPFailure>?
 
   static let headerLimit = 64 << 10
@@ -375,25 +372,13 @@ private final class Transfer {
     self.request = request
     self.startAt = startAt
     self.limit = limit
-    errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
   }
-
-  deinit { errorBuffer.deallocate() }
 
   func reset() {
     body = []
     headers = HTTPHeaders()
     headerBytes = 0
     overflow = nil
-    errorBuffer[0] = 0
-  }
-
-  /// libcurl's detailed message for the last error, printable ASCII only; nil when it left none.
-  var errorText: String? {
-    let bytes = UnsafeRawBufferPointer(start: errorBuffer, count: Int(CURL_ERROR_SIZE)).prefix { $0 != 0 }
-    let text = String(decoding: bytes.map { $0 >= 0x20 && $0 < 0x7F ? $0 : UInt8(ascii: " ") }, as: UTF8.self)
-      .trimmingASCIIWhitespace()
-    return text.isEmpty ? nil : text
   }
 
   func failure(_ what: String) -> HTTPFailure { HTTPFailure(what: what, request: request.label, attempts: attempts) }

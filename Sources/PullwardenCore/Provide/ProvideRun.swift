@@ -22,6 +22,8 @@ public enum ProvideRun {
   public static func run(
     configPath: String, input: [UInt8], now: Timestamp = .now(), diagnostics: Diagnostics = .discard
   ) throws(PullwardenError) -> [UInt8] {
+    // Repeated warnings end with their counts, on success and on failure alike.
+    defer { diagnostics.summarize() }
     let config = try PullwardenConfig.load(path: configPath)
     let request = try CredentialProviderRequest.decode(input)
     let outcome = try Provider(config: config).provide(

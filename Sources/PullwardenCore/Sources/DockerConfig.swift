@@ -4,6 +4,10 @@
 /// Entries are decoded as the kubelet decodes `DockerConfigEntry`: `username`, `password` and `email`
 /// are read (field names case-insensitively, as Go's encoding/json does), and a non-empty `auth`
 /// (base64 of `username:password`, padded or not) replaces username and password.
+///
+/// An entry with neither username nor password (an `identitytoken`, or what `credsStore` and
+/// `credHelpers` leave behind) is not a credential: it is set aside in `skipped` rather than handed out
+/// as an empty login. Sizes are bounded by `TenantLimits`.
 public struct DockerConfig: Sendable {
   public struct Entry: Sendable {
     /// The key as written (`https://index.docker.io/v1/`, `registry.example.com:5000`).
@@ -20,8 +24,17 @@ public struct DockerConfig: Sendable {
     case dockercfg
   }
 
+  /// An entry that holds no usable credential.
+  public struct Skipped: Sendable {
+    public var rawKey: String
+    /// Why, e.g. "it has neither username nor password".
+    public var reason: String
+  }
+
   /// Entries in document order.
   public var entries: [Entry]
+  /// Entries left out, in document order; callers warn about them.
+  public var skipped: [Skipped] = []
 
   /// Reads the entries of a parsed docker config.
   ///
@@ -37,15 +50,32 @@ public struct DockerConfig: Sendable {
     case .dockercfg:
       map = reader
     }
-    var entries: [Entry] = []
+    let count = map.object.members.count
+    if count > TenantLimits.entriesPerDockerConfig {
+      throw map.error(
+        "docker config holds \(count) registry entries, more than the limit of \(TenantLimits.entriesPerDockerConfig) (entriesPerDockerConfig)")
+    }
+    var config = DockerConfig(entries: [])
     for member in map.object.members {
+      let keyLength = member.key.utf8.count
+      if keyLength > TenantLimits.registryKeyLength {
+        // Not quoted, nor placed in the path: it is too long for a log line.
+        throw map.error(
+          "a registry key of \(keyLength) bytes is longer than the limit of \(TenantLimits.registryKeyLength) bytes (registryKeyLength)")
+      }
       guard case .object(let fields) = member.value else {
         throw map.error("registry entry must be an object, found \(member.value.typeName)", at: member.key)
       }
       let entryReader = ObjectReader(object: fields, path: map.path.appending(member.key), document: document)
-      entries.append(Entry(rawKey: member.key, key: RegistryKey(normalizing: member.key), credential: try credential(entryReader)))
+      let credential = try credential(entryReader)
+      if credential.username.isEmpty && credential.password.isEmpty {
+        config.skipped.append(
+          Skipped(rawKey: member.key, reason: "it has neither username nor password (identity tokens and credential helpers are not supported)"))
+        continue
+      }
+      config.entries.append(Entry(rawKey: member.key, key: RegistryKey(normalizing: member.key), credential: credential))
     }
-    return DockerConfig(entries: entries)
+    return config
   }
 
   private static func credential(_ entry: ObjectReader) throws(PullwardenError) -> RegistryCredential {
@@ -56,7 +86,14 @@ public struct DockerConfig: Sendable {
       guard field == "username" || field == "password" || field == "email" || field == "auth" else { continue }
       let value: String
       switch member.value {
-      case .string(let text): value = text
+      case .string(let text):
+        if text.utf8.count > TenantLimits.credentialValueLength {
+          // Never quote the value: it may be the credential.
+          throw entry.error(
+            "\"\(member.key)\" is longer than the limit of \(ByteCount(TenantLimits.credentialValueLength)) (credentialValueLength)",
+            at: member.key)
+        }
+        value = text
       case .null: continue
       default: throw entry.error("\"\(member.key)\" must be a string, found \(member.value.typeName)", at: member.key)
       }
@@ -79,14 +116,5 @@ public struct DockerConfig: Sendable {
       password = String(text[text.index(after: colon)...])
     }
     return RegistryCredential(username: username, password: password, email: email)
-  }
-}
-
-extension String {
-  func trimmingASCIIWhitespace() -> String {
-    let isSpace: (Character) -> Bool = { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" }
-    guard let start = firstIndex(where: { !isSpace($0) }) else { return "" }
-    let end = lastIndex(where: { !isSpace($0) })!
-    return String(self[start...end])
   }
 }

@@ -37,9 +37,15 @@ public struct DockerConfigSource: CredentialSource {
     }
     let document = Document(name: path, kind: .source, root: try JSON.parse(bytes, document: path, kind: .source))
     let config = try DockerConfig.parse(document, format: format)
+    for skipped in config.skipped {
+      context.diagnostics.warn(
+        "ignoring registry \(quoted: skipped.rawKey) in \(path) (source \(quoted: common.name)): \(skipped.reason)",
+        kind: "registry entries without credentials")
+    }
     return config.entries.compactMap { entry in
       guard let key = entry.key else {
-        context.diagnostics.warn("ignoring registry \"\(entry.rawKey)\" in \(path): not a usable registry key")
+        context.diagnostics.warn(
+          "ignoring registry \(quoted: entry.rawKey) in \(path): not a usable registry key", kind: "unusable registry keys")
         return nil
       }
       guard context.includes(key, within: common.matchImages) else { return nil }

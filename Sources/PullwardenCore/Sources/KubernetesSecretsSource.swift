@@ -101,6 +101,9 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
     // Names known without the API go out in the same batch as the ServiceAccount.
     var names = try annotatedNames(in: context)
     for name in secretNames where !names.contains(name) { names.append(name) }
+    let limit = TenantLimits.secretsPerServiceAccount
+    var overLimit = names.count > limit
+    names = Array(names.prefix(limit))
     let accountPath = "/api/v1/namespaces/\(account.namespace)/serviceaccounts/\(account.name)"
     var requests = imagePullSecrets ? [try calls.request(accountPath)] : []
     for name in names { requests.append(try calls.request(secretPath(name, account))) }
@@ -111,14 +114,24 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
     if imagePullSecrets {
       let listed = try pullSecretNames(results.removeFirst(), request: requests[0], calls: calls, token: serviceAccountToken)
       for (name, result) in zip(names, results) { fetched[name] = result }
-      let missing = listed.filter { fetched[$0] == nil }
+      order = listed + names.filter { !listed.contains($0) }
+      if order.count > limit {
+        overLimit = true
+        order = Array(order.prefix(limit))
+      }
+      let missing = order.filter { fetched[$0] == nil }
       let more = try missing.map { (name) throws(PullwardenError) in try calls.request(secretPath(name, account)) }
       for (name, result) in zip(missing, calls.send(more)) { fetched[name] = result }
-      order = listed + names.filter { !listed.contains($0) }
     } else {
       for (name, result) in zip(names, results) { fetched[name] = result }
     }
 
+    if overLimit {
+      // The first Secrets are the ones the kubelet would try first; the answer is cached only briefly.
+      context.diagnostics.warn(
+        "service account \(account) names more than \(limit) Secrets (secretsPerServiceAccount): only the first \(limit) are read (source \(quoted: common.name))")
+      context.advice.noteIncompleteAnswer()
+    }
     var supplied: [SuppliedCredential] = []
     var unreadable: [(problem: PullwardenError, forbidden: Bool)] = []
     var read = 0
@@ -148,7 +161,7 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
     // quietly letting the pull go anonymous. Otherwise each problem is a warning, and the answer is
     // cached only briefly so the Secrets are used soon after they are fixed.
     if read == 0, let forbidden = unreadable.first(where: \.forbidden) { throw forbidden.problem }
-    for (problem, _) in unreadable { context.diagnostics.warn(problem.description) }
+    for (problem, _) in unreadable { context.diagnostics.warn(problem.description, kind: "Secrets that cannot be read") }
     if !unreadable.isEmpty { context.advice.noteIncompleteAnswer() }
     return supplied
   }
@@ -166,6 +179,8 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
     for part in value.split(separator: ",") {
       let name = String(part).trimmingASCIIWhitespace()
       if name.isEmpty || names.contains(name) { continue }
+      // One past the limit is enough to know it was passed; more would only cost time.
+      if names.count > TenantLimits.secretsPerServiceAccount { break }
       guard isKubernetesName(name) else {
         throw PullwardenError(
           .request, "annotation \"\(secretsAnnotation)\" lists \"\(name)\", which is not a valid Secret name",
@@ -216,8 +231,10 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
     var names: [String] = []
     for entry in try object.objectArray("imagePullSecrets") ?? [] {
       guard let name = try entry.string("name"), !name.isEmpty else { continue }
-      guard isKubernetesName(name) else { throw entry.error("\"\(name)\" is not a valid Secret name", at: "name") }
+      guard isKubernetesName(name) else { throw entry.error("\(quoted: name) is not a valid Secret name", at: "name") }
       if !names.contains(name) { names.append(name) }
+      // One past the limit is enough to know it was passed; more would only cost time.
+      if names.count > TenantLimits.secretsPerServiceAccount { break }
     }
     return names
   }
@@ -234,9 +251,15 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
         at: calls.place(request, attempts: response.attempts))
     }
     guard let config = try secret.dockerConfig() else {
-      let reason = secret.isDockerSecret ? "it has no registry credentials" : "its type is \"\(secret.type)\""
-      context.diagnostics.warn("ignoring Secret \(secret.coordinates) of service account \(account): \(reason)")
+      let reason = secret.isDockerSecret ? "it has no registry credentials" : "its type is \(quoted: secret.type)"
+      context.diagnostics.warn(
+        "ignoring Secret \(secret.coordinates) of service account \(account): \(reason)", kind: "Secrets without registry credentials")
       return []
+    }
+    for skipped in config.skipped {
+      context.diagnostics.warn(
+        "ignoring registry \(quoted: skipped.rawKey) in Secret \(secret.coordinates) of service account \(account): \(skipped.reason)",
+        kind: "registry entries without credentials")
     }
     return config.entries.compactMap { entry in
       guard let key = entry.key, context.includes(key, within: common.matchImages) else { return nil }

@@ -24,16 +24,41 @@ public struct SecretFilesSource: CredentialSource {
     var current = SecretFilesIndex(directory: directory, entries: [])
     var previousEntries = (previous?.entries ?? [])[...]
     var supplied: [SuppliedCredential] = []
-    var seen: [SecretCoordinates: String] = [:]
+    var seen: [SecretCoordinates: KubernetesSecret] = [:]
+    let diagnostics = context.diagnostics
 
-    for name in try secretFileNames() {
+    var names = try secretFileNames()
+    let limit = TenantLimits.secretFilesPerDirectory
+    if names.count > limit {
+      diagnostics.warn(
+        "source \(quoted: common.name) reads only the first \(limit) of the \(names.count) Secret files in \(directory) (secretFilesPerDirectory); the others are ignored")
+      names = Array(names.prefix(limit))
+      context.advice.noteIncompleteAnswer()
+    }
+
+    // One tenant's broken file must not stop the others' pulls: it is skipped with a warning naming
+    // it, and since it could have held credentials for this image, the answer is cached only as long
+    // as a miss. A skipped file is never indexed, so it is read (and reported) again on every call.
+    func skip(_ problem: String) {
+      diagnostics.warn("ignoring a Secret file of source \(quoted: common.name): \(problem)", kind: "Secret files ignored")
+      context.advice.noteIncompleteAnswer()
+    }
+
+    for name in names {
       let path = directory + "/" + name
       let identity: FileIO.FileIdentity
       do {
-        guard let found = try FileIO.identity(path) else { continue }
+        guard let found = try FileIO.identity(path) else {
+          // Gone since the listing, or not a regular file (a FIFO would block the read).
+          if let type = try? FileIO.fileType(path), type != .regular {
+            skip("cannot read \(path): expected a regular file")
+          }
+          continue
+        }
         identity = found
       } catch {
-        throw PullwardenError(.source, "\(error)", at: "source \"\(common.name)\"")
+        skip("\(error)")
+        continue
       }
       // Both lists are in directory order, so the previous entry for this name is found by walking.
       while let first = previousEntries.first, bytewiseLess(first.name, name) {
@@ -46,17 +71,43 @@ public struct SecretFilesSource: CredentialSource {
         }
         if !concerned { continue }
       }
-      let secrets = try readSecrets(path: path, diagnostics: context.diagnostics)
+      let secrets: [KubernetesSecret]
+      do {
+        secrets = try readSecrets(path: path, diagnostics: diagnostics)
+      } catch {
+        if current.entries.last?.name == name { current.entries.removeLast() }
+        skip(error.description)
+        continue
+      }
       var registries: [String] = []
+      var usable = true
       for secret in secrets {
         if let earlier = seen[secret.coordinates] {
-          context.diagnostics.warn("Secret \(secret.coordinates) appears twice (\(earlier) and \(secret.origin)); both are used")
+          diagnostics.warn(
+            "Secret \(secret.coordinates) appears twice (\(earlier.origin) and \(secret.origin)); both are used",
+            kind: "Secrets that appear twice")
         }
-        seen[secret.coordinates] = secret.origin
-        guard let config = try secret.dockerConfig() else {
-          let reason = secret.isDockerSecret ? "it has no registry credentials" : "its type is \"\(secret.type)\""
-          context.diagnostics.warn("ignoring Secret \(secret.coordinates) (\(secret.origin)): \(reason)")
+        seen[secret.coordinates] = secret
+        let config: DockerConfig
+        do {
+          guard let found = try secret.dockerConfig() else {
+            let reason = secret.isDockerSecret ? "it has no registry credentials" : "its type is \(quoted: secret.type)"
+            diagnostics.warn(
+              "ignoring Secret \(secret.coordinates) (\(secret.origin)): \(reason)", kind: "Secrets without registry credentials")
+            continue
+          }
+          config = found
+        } catch {
+          diagnostics.warn(
+            "ignoring Secret \(secret.coordinates) of source \(quoted: common.name): \(error)", kind: "Secrets ignored")
+          context.advice.noteIncompleteAnswer()
+          usable = false
           continue
+        }
+        for skipped in config.skipped {
+          diagnostics.warn(
+            "ignoring registry \(quoted: skipped.rawKey) in Secret \(secret.coordinates) (\(secret.origin)): \(skipped.reason)",
+            kind: "registry entries without credentials")
         }
         for entry in config.entries {
           guard let key = entry.key else { continue }
@@ -68,7 +119,9 @@ public struct SecretFilesSource: CredentialSource {
               sourceName: common.name))
         }
       }
-      if current.entries.last?.name != name {
+      if current.entries.last?.name == name && !usable {
+        current.entries.removeLast()
+      } else if current.entries.last?.name != name && usable {
         current.entries.append(SecretFilesIndex.Entry(name: name, identity: identity, registries: registries))
       }
     }
@@ -77,7 +130,7 @@ public struct SecretFilesSource: CredentialSource {
       do {
         try current.save(to: indexPath)
       } catch {
-        context.diagnostics.warn("cannot update the index of \(directory): \(error)")
+        diagnostics.warn("cannot update the index of \(directory): \(error)")
       }
     }
     return supplied
@@ -104,7 +157,8 @@ public struct SecretFilesSource: CredentialSource {
     do {
       bytes = try FileIO.readFile(path, limit: Self.fileSizeLimit)
     } catch {
-      throw PullwardenError(.source, "cannot read Secret file: \(error)", at: "source \"\(common.name)\"")
+      // The error names the path.
+      throw PullwardenError(.source, "\(error)")
     }
     var secrets: [KubernetesSecret] = []
     for document in try YAMLLoader.documents(bytes, name: path, kind: .source) {
@@ -123,7 +177,7 @@ public struct SecretFilesSource: CredentialSource {
     case "Secret", nil:
       return [try KubernetesSecret(object)]
     case let other?:
-      diagnostics.warn("ignoring \(other) object in \(document.name): only Secrets are read")
+      diagnostics.warn("ignoring \(quoted: other) object in \(document.name): only Secrets are read", kind: "objects that are not Secrets")
       return []
     }
   }

@@ -35,18 +35,36 @@ public struct SystemError: Error, Sendable, Equatable, CustomStringConvertible {
 public enum FileIO {
   /// The contents of the regular file at `path`, refusing files larger than `limit` bytes.
   ///
-  /// - Throws: `SystemError` for open/read failures; `FileTooLarge` when the file exceeds `limit`.
+  /// Anything but a regular file is refused at once: the open does not wait (`O_NONBLOCK`, so a FIFO
+  /// with no writer cannot hang the kubelet's plugin call), and the type is checked on the open
+  /// descriptor, so it cannot change between the check and the read. O_NONBLOCK does not affect reads
+  /// of a regular file.
+  ///
+  /// - Throws: `SystemError` for open/read failures (EISDIR for a directory); `NotRegularFile` for a
+  ///   FIFO, socket or device; `FileTooLarge` when the file exceeds `limit`.
   /// - Parameter followLinks: false to refuse a symbolic link as the last component (ELOOP).
   public static func readFile(_ path: String, limit: Int, followLinks: Bool = true) throws -> [UInt8] {
-    let fd = open(path, O_RDONLY | O_CLOEXEC | (followLinks ? 0 : O_NOFOLLOW))
+    let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
     guard fd >= 0 else { throw SystemError("open", path) }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw SystemError("stat", path) }
-    if (info.st_mode & S_IFMT) == S_IFDIR { throw SystemError("read", path, code: EISDIR) }
-    let isRegular = (info.st_mode & S_IFMT) == S_IFREG
-    if isRegular && Int(info.st_size) > limit { throw FileTooLarge(path: path, limit: limit) }
-    return try readAll(fd: fd, limit: limit, name: path, sizeHint: isRegular ? Int(info.st_size) : 0)
+    try requireRegularFile(info, path: path)
+    if Int(info.st_size) > limit { throw FileTooLarge(path: path, limit: limit) }
+    return try readAll(fd: fd, limit: limit, name: path, sizeHint: Int(info.st_size))
+  }
+
+  /// Throws unless `info` describes a regular file.
+  public static func requireRegularFile(_ info: stat, path: String) throws {
+    switch info.st_mode & S_IFMT {
+    case S_IFREG: return
+    case S_IFDIR: throw SystemError("read", path, code: EISDIR)
+    case S_IFIFO: throw NotRegularFile(path: path, found: "a FIFO")
+    case S_IFSOCK: throw NotRegularFile(path: path, found: "a socket")
+    case S_IFCHR: throw NotRegularFile(path: path, found: "a character device")
+    case S_IFBLK: throw NotRegularFile(path: path, found: "a block device")
+    default: throw NotRegularFile(path: path, found: "not a file")
+    }
   }
 
   /// Everything readable from `fd` until end of file, refusing more than `limit` bytes.
@@ -194,6 +212,15 @@ public func bytewiseLess(_ lhs: String, _ rhs: String) -> Bool {
       return order != 0 ? order < 0 : a.count < b.count
     }
   }
+}
+
+/// A path that should name a regular file names a FIFO, socket or device, which could block a read or
+/// never end.
+public struct NotRegularFile: Error, Sendable, Equatable, CustomStringConvertible {
+  public var path: String
+  /// "a FIFO", "a socket", ...
+  public var found: String
+  public var description: String { "cannot read \(path): expected a regular file, found \(found)" }
 }
 
 /// A file or stream larger than Pullwarden accepts for its purpose.

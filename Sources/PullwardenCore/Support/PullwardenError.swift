@@ -28,8 +28,11 @@ public struct PullwardenError: Error, Sendable, Equatable, CustomStringConvertib
     self.location = location
   }
 
+  /// `what (where)` on one line: input text inside either part is escaped here, once for every
+  /// message, so a newline or terminal escape in a registry key or file name cannot split or forge a
+  /// log line.
   public var description: String {
-    guard let location, !location.isEmpty else { return what }
-    return "\(what) (\(location))"
+    guard let location, !location.isEmpty else { return Escaping.line(what) }
+    return Escaping.line("\(what) (\(location))")
   }
 }

@@ -138,7 +138,8 @@ public struct CredentialCache: Sendable {
   /// The entry `name` when it is intact, ours, and fresh; nil otherwise (a bad entry gets a warning).
   func load(_ name: String, now: Timestamp) -> ObtainedCredential? {
     let path = settings.directory + "/" + name
-    let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
+    // O_NONBLOCK: a FIFO planted as an entry must not hang the open; the type is checked below.
+    let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
     guard fd >= 0 else {
       if errno != ENOENT { diagnostics.warn("ignoring credential cache entry: \(SystemError("open", path))") }
       return nil

@@ -8,7 +8,8 @@ import Yams
 /// not used: it compiles regular expressions through Foundation at first use, which costs start-up.
 /// Error messages never quote the input text: a Secret file's syntax error must not echo its data.
 public enum YAMLLoader {
-  /// Most values a file may expand to; aliases can otherwise multiply a small file without bound.
+  /// Most values a file may expand to, all its documents together; aliases can otherwise multiply a
+  /// small file without bound (a budget per document let 200 small alias bombs cost 29 s).
   static let nodeBudget = 1_000_000
 
   /// Every document in `bytes` (YAML streams may hold several, separated by `---`).
@@ -29,8 +30,8 @@ public enum YAMLLoader {
     var documents: [Document] = []
     do {
       let parser = try makeParser(text)
+      var converter = Converter()
       while let node = try parser.nextRoot() {
-        var converter = Converter()
         let root = try converter.convert(node)
         documents.append(Document(name: name, kind: kind, root: root, yamlSource: (bytes, documents.count)))
       }
@@ -92,7 +93,7 @@ public enum YAMLLoader {
     mutating func convert(_ node: Node) throws -> JSONValue {
       budget -= 1
       if budget < 0 {
-        throw PullwardenError(.config, "document expands to more than \(YAMLLoader.nodeBudget) values (alias loop?)")
+        throw PullwardenError(.config, "file expands to more than \(YAMLLoader.nodeBudget) values (aliases?)")
       }
       switch node {
       case .scalar(let scalar):
