@@ -22,8 +22,6 @@ private func podRequest(_ image: String, user: String? = nil, namespace: String 
   return #"{"image":"\#(image)","podSecrets":[{"namespace":"\#(namespace)","name":"\#(name)","uid":"\#(uid)","dockerConfigJSON":{"auths":{"registry.example.com":{"username":"\#(user)","password":"\#(user)-pw"}}}}]}"#
 }
 
-/// Crash points are compiled into debug builds only: the binary next to the tests, not PULLWARDEN_BIN.
-private let debugBinary = ProcessInfo.processInfo.environment["PULLWARDEN_BIN"]?.isEmpty ?? true
 
 /// Step 7 §1 through the real binary: a provide killed or failing at any step of the record store,
 /// with or without a simulated power cut, never leaves an image that a pod without credentials (or
@@ -44,8 +42,12 @@ private let debugBinary = ProcessInfo.processInfo.environment["PULLWARDEN_BIN"]?
       "long.yaml", "recordsDir: records\nsources: [{name: l, type: secretFiles, matchImages: [registry.example.com], directory: long, cacheDuration: 1000h}]\n")
   }
 
+  /// Runs the debug build (crash points are compiled into debug builds only), whose deliberate
+  /// SIGKILL at a crash point is no failure.
   private func provide(_ config: String, environment: [String: String] = [:]) throws -> Pullwarden.Result {
-    try Pullwarden.run(["provide", "--config", scratch.path + "/" + config], stdin: request(image: image), environment: environment)
+    try Pullwarden.run(
+      ["provide", "--config", scratch.path + "/" + config], stdin: request(image: image), environment: environment,
+      binary: Pullwarden.debugBinary, expectedSignal: SIGKILL)
   }
 
   private func verify(_ request: String) throws -> Pullwarden.Result {
@@ -87,7 +89,7 @@ private let debugBinary = ProcessInfo.processInfo.environment["PULLWARDEN_BIN"]?
     }
   }
 
-  @Test(.enabled(if: debugBinary), arguments: ["kill", "power-loss"], [false, true])
+  @Test(arguments: ["kill", "power-loss"], [false, true])
   func aProvideKilledAtAnyStepLeavesNothingReusable(mode: String, withExistingRecord: Bool) throws {
     var step = 1
     while true {
@@ -116,7 +118,7 @@ private let debugBinary = ProcessInfo.processInfo.environment["PULLWARDEN_BIN"]?
 
   /// A full disk or a read-only file system at any step: provide either refuses (no intent, exit 4,
   /// nothing on stdout) or answers with a warning, and nothing becomes reusable.
-  @Test(.enabled(if: debugBinary), arguments: ["enospc", "erofs"])
+  @Test(arguments: ["enospc", "erofs"])
   func aWriteFailingAtAnyStepLeavesNothingReusable(mode: String) throws {
     var outcomes: Set<Int32> = []
     for step in 1...40 {

@@ -12,6 +12,12 @@ enum Pullwarden {
     if let override = ProcessInfo.processInfo.environment["PULLWARDEN_BIN"], !override.isEmpty {
       return URL(fileURLWithPath: override)
     }
+    return debugBinary
+  }()
+
+  /// The debug build next to this test bundle, whatever PULLWARDEN_BIN says: the only one with the
+  /// record store's test crash points (`PULLWARDEN_TEST_CRASH_AT`).
+  static let debugBinary: URL = {
     let bundleDirectory = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let candidates = [bundleDirectory, bundleDirectory.deletingLastPathComponent()].map { $0.appendingPathComponent("pullwarden") }
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0.path) } ?? candidates[0]
@@ -29,17 +35,22 @@ enum Pullwarden {
   }
 
   /// Runs `pullwarden arguments...` with `stdin`, in `directory`, with a minimal environment plus `environment`.
+  ///
+  /// A death by signal fails the test, except `expectedSignal` (the crash-point tests kill on purpose).
   static func run(
     _ arguments: [String], stdin: String = "", environment: [String: String] = [:], in directory: String? = nil,
-    timeout: TimeInterval = 60
+    timeout: TimeInterval = 60, binary: URL = binary, expectedSignal: Int32? = nil,
+    sourceLocation: SourceLocation = #_sourceLocation
   ) throws -> Result {
     var env = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
     env.merge(environment) { $1 }
     // The test names resolve for every run, as a node resolves its token service and API server.
-    let outcome = try ProcessRunner.run(
+    var outcome = try ProcessRunner.run(
       binary, arguments: arguments, stdin: Data(stdin.utf8), environment: env,
-      directory: directory.map { URL(fileURLWithPath: $0) }, timeout: timeout, resolvingTestNames: PrivateHosts.available)
-    return Result(outcome)
+      directory: directory.map { URL(fileURLWithPath: $0) }, timeout: timeout, resolvingTestNames: PrivateHosts.available,
+      signalLedger: expectedSignal == nil ? ProcessRunner.signalLedger : nil)
+    if let expectedSignal, outcome.signal == expectedSignal { outcome.signal = nil }
+    return Result(outcome, sourceLocation: sourceLocation)
   }
 }
 
