@@ -68,21 +68,10 @@ import Testing
   }
 
   @Test func registryKeysMatchLikeURLsMatchStr() throws {
-    var bracketDisagreements: [String] = []
     for c in try Self.load("urls-match.json", as: URLsMatchCase.self) {
       let matched = ImagePattern(unvalidated: c.glob).matches(c.target)
       let what = "URLsMatchStr(\(c.glob.debugDescription), \(c.target.debugDescription)): Go \(c.error ?? String(c.match))"
-      // Go's url.Parse bracket rules are not applied yet (see GoURL.parseHost): Provider's key
-      // aliases depend on bracketed hosts matching.
-      let host = c.glob.prefix { $0 != "/" && $0 != "?" && $0 != "#" }
-      if host.contains("[") && !host.hasPrefix("[::") {
-        if matched != c.match { bracketDisagreements.append(what) }
-        continue
-      }
       #expect(matched == c.match, Comment(rawValue: what))
-    }
-    withKnownIssue("Go rejects '[' in a host unless it opens an IPv6 literal; Pullwarden still matches such keys") {
-      for disagreement in bracketDisagreements { Issue.record(Comment(rawValue: disagreement)) }
     }
   }
 
