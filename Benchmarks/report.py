@@ -85,6 +85,13 @@ if sizes:
     for row in sizes:
         print(f"{row['label']:<48} {row['bytes'] / 1e6:>8.1f} MB, {row['stripped_bytes'] / 1e6:.1f} MB stripped")
 
+for row in rows:
+    if "lookup_p50_us" in row:
+        print()
+        print(f"{row['label']} ({row['seconds']:.0f} s): p50 {row['lookup_p50_us']} µs, p99 {row['lookup_p99_us']} µs, "
+              f"max {row['lookup_max_us']} µs over {row['lookups']:,} lookups; {row['provides']:,} provides, "
+              f"{row['failed_calls']} failed calls, {row['lost_updates']} lost updates")
+
 check = by_label.get("concurrency check")
 if check:
     print()

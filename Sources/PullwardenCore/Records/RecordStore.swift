@@ -14,9 +14,9 @@
 ///
 /// Directories are created 0700 and files 0600. Every change happens under an exclusive `flock` on the
 /// record's lock file (read, merge, write), so concurrent providers never lose each other's updates;
-/// readers take a shared lock when the lock file exists, so they see a record and its companion from
-/// the same update. Files are replaced atomically (`FileIO.replaceFile`), the companion before the
-/// record; see `update` for what reaches the disk in which order.
+/// readers take no lock (see `pulledRecord` for why the order of writes and reads makes that safe),
+/// so a lookup never waits for a writer's fsync. Files are replaced atomically (`FileIO.replaceFile`),
+/// the companion before the record; see `update` for what reaches the disk in which order.
 ///
 /// Files that do not decode, name a different `imageRef`, or are not regular files are never
 /// trusted: readers report them, and the next update replaces them and says so. Record files are never
@@ -26,8 +26,6 @@ public struct RecordStore: Sendable {
 
   /// How long an update waits for another process's lock before giving up (the pull goes on).
   public static let writeLockTimeout = GoDuration.seconds(10)
-  /// How long a reader waits before reading without the lock.
-  public static let readLockTimeout = GoDuration.seconds(2)
   /// No record file is anywhere near this; a bigger one is not ours.
   static let fileSizeLimit = 4 << 20
 
@@ -65,16 +63,17 @@ public struct RecordStore: Sendable {
   }
 
   /// The pulled record for `imageRef`, with its companion.
+  ///
+  /// Read without a lock, so a lookup never waits behind a writer's fsync (the verifier's latency
+  /// while providers write). That is safe because every file is replaced by rename (a reader sees a
+  /// whole old or whole new file) and because of the order on both sides: `update` writes the
+  /// companion before the record, and `read` reads the record before the companion. A reader that
+  /// sees a new record therefore sees at least as new a companion; one that sees an old record with a
+  /// newer companion finds expiries that only grew for credentials a provide handed out again, or
+  /// entries pruned away, which count as expired. A companion removed before its record is retired
+  /// reads as missing: expired, in Pullwarden's store. Every mix errs towards "must pull".
   public func pulledRecord(imageRef: String, diagnostics: Diagnostics = .discard) -> Pulled {
     let name = Self.fileName(forKey: imageRef)
-    let lock: FileLock?
-    do {
-      lock = try FileLock.acquire(lockDirectory + "/" + name, mode: .shared, timeout: Self.readLockTimeout)
-    } catch {
-      diagnostics.warn("reading the pull record for \(imageRef) without its lock: \(error)")
-      lock = nil
-    }
-    defer { withExtendedLifetime(lock) {} }
     let entry = read(name: name, imageRef: imageRef)
     if let problem = entry.companionProblem {
       diagnostics.warn("\(problem): every credential of \(imageRef) counts as expired")

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Verifier lookups while providers write: one `pullwarden verify --batch` process answers requests
+one at a time (each request written, its answer read, the round trip timed) while WRITERS threads
+keep starting `pullwarden provide` processes against the same records directory, for SECONDS.
+
+    load.py BINARY WORKDIR WRITERS SECONDS
+
+Prints one JSON line: lookup latency p50/p99/max in microseconds, lookups, provides, failed calls
+(any provide that did not exit 0, any verifier answer that is not well formed or is an error: a torn
+read would be an unreadable record), and lost updates (after the run, every provider's Secret must be
+in its image's record). Writers are bounded in time; everything runs on this machine.
+"""
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+
+binary, work, writers, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+images = 8
+records = os.path.join(work, "records")
+os.makedirs(work, exist_ok=True)
+
+
+def secret_yaml(index):
+    config = '{"auths":{"registry.example.com":{"username":"u-%d","password":"u-%d-pw"}}}' % (index, index)
+    return ("apiVersion: v1\nkind: Secret\ntype: kubernetes.io/dockerconfigjson\n"
+            "metadata: {name: pull-%d, namespace: team, uid: uid-%d}\nstringData:\n  .dockerconfigjson: '%s'\n" % (index, index, config))
+
+
+def pod_line(index):
+    return json.dumps({"image": "registry.example.com/app-%d:v1" % (index % images), "podSecrets": [
+        {"namespace": "other", "name": "copy", "uid": "x", "dockerConfigJSON": {
+            "auths": {"registry.example.com": {"username": "u-%d" % index, "password": "u-%d-pw" % index}}}}]})
+
+
+for index in range(writers):
+    os.makedirs(os.path.join(work, "secrets-%d" % index), exist_ok=True)
+    with open(os.path.join(work, "secrets-%d" % index, "pull.yaml"), "w") as f:
+        f.write(secret_yaml(index))
+    with open(os.path.join(work, "config-%d.yaml" % index), "w") as f:
+        f.write("recordsDir: %s\nsources: [{name: s, type: secretFiles, matchImages: [registry.example.com], "
+                "directory: %s, cacheDuration: 1000h}]\n" % (records, os.path.join(work, "secrets-%d" % index)))
+    with open(os.path.join(work, "request-%d.json" % index), "w") as f:
+        f.write(json.dumps({"kind": "CredentialProviderRequest", "apiVersion": "credentialprovider.kubelet.k8s.io/v1",
+                            "image": "registry.example.com/app-%d" % (index % images)}) + "\n")
+
+
+def provide(index):
+    with open(os.path.join(work, "request-%d.json" % index), "rb") as request:
+        return subprocess.run([binary, "provide", "--config", os.path.join(work, "config-%d.yaml" % index)],
+                              stdin=request, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+
+
+# Every image has a record before the verifier starts.
+for index in range(min(writers, images)):
+    assert provide(index) == 0, "the first provide failed"
+
+stop = time.monotonic() + seconds
+counts = {"provides": 0, "failed": 0}
+lock = threading.Lock()
+
+
+def writer(index):
+    while time.monotonic() < stop:
+        status = provide(index)
+        with lock:
+            counts["provides"] += 1
+            counts["failed"] += status != 0
+
+
+threads = [threading.Thread(target=writer, args=(i,), daemon=True) for i in range(writers)]
+verifier = subprocess.Popen([binary, "verify", "--batch", "--records-dir", records, "--policy", "AlwaysVerify"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+for thread in threads:
+    thread.start()
+latencies, bad_answers, lookup = [], 0, 0
+while time.monotonic() < stop:
+    line = (pod_line(lookup % writers) + "\n").encode()
+    started = time.perf_counter_ns()
+    verifier.stdin.write(line)
+    verifier.stdin.flush()
+    answer = verifier.stdout.readline()
+    latencies.append((time.perf_counter_ns() - started) / 1000)
+    lookup += 1
+    try:
+        reason = json.loads(answer).get("reason")
+        bad_answers += reason in (None, "error", "recordUnreadable")
+    except ValueError:
+        bad_answers += 1
+for thread in threads:
+    thread.join()
+verifier.stdin.close()
+verifier.wait()
+
+# Lost updates: every writer's Secret must be in its image's record.
+check = subprocess.run([binary, "verify", "--batch", "--records-dir", records, "--policy", "AlwaysVerify"],
+                       input="".join(pod_line(i) + "\n" for i in range(writers)).encode(), stdout=subprocess.PIPE)
+lost = sum(json.loads(line).get("mustPull") is not False for line in check.stdout.splitlines())
+
+latencies.sort()
+pick = lambda q: round(latencies[min(len(latencies) - 1, int(len(latencies) * q))], 1) if latencies else None
+print(json.dumps({
+    "label": "verify --batch lookups while %d providers write" % writers,
+    "lookup_p50_us": pick(0.5), "lookup_p99_us": pick(0.99), "lookup_max_us": pick(1.0), "lookups": len(latencies),
+    "provides": counts["provides"], "failed_calls": counts["failed"] + bad_answers, "lost_updates": lost,
+    "seconds": seconds, "writers": writers}))
