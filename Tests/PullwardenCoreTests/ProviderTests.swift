@@ -121,6 +121,34 @@ final class WarningLog: Sendable {
     #expect(outcome.handedOut.count == 2)
   }
 
+  /// A miss is never silent: one line names every source and why it gave nothing.
+  @Test func aMissSaysWhichSourcesWereConsideredAndWhyNoneServed() throws {
+    directory.write("team.json", #"{"auths":{"registry.io/team":{"username":"u","password":"secret-pw"}}}"#)
+    let config = """
+      sources:
+        - {name: elsewhere, type: dockerConfig, matchImages: ['other.io', 'a.io', 'b.io', 'c.io'], path: team.json}
+        - {name: team, type: dockerConfig, matchImages: ['registry.io'], path: team.json}
+      """
+    let warnings = WarningLog()
+    let outcome = try provide(config, image: "registry.io/else/app", warnings: warnings)
+    #expect(outcome.handedOut.isEmpty)
+    #expect(warnings.all.count == 1)
+    let line = try #require(warnings.all.first)
+    #expect(line.hasPrefix("no credentials for registry.io/else/app: "), "\(line)")
+    #expect(line.contains(#"source "elsewhere": matchImages ["other.io", "a.io", "b.io", …] do not match"#), "\(line)")
+    #expect(line.contains(#"source "team": matches, but none of its 1 registry key(s) matches the image"#), "\(line)")
+    #expect(!line.contains("secret-pw"))
+
+    let none = WarningLog()
+    _ = try provide(config, image: "unknown.io/app", warnings: none)
+    #expect(none.all.count == 1)
+    #expect(none.all.first?.hasSuffix("the answer is empty, cached for 30s") == true, "\(none.all)")
+
+    let served = WarningLog()
+    _ = try provide(config, image: "registry.io/team/app", warnings: served)
+    #expect(served.all.isEmpty)
+  }
+
   @Test func missIsCachedBrieflyForTheImageOnly() throws {
     directory.write("a.json", #"{"auths":{"a.io":{"username":"a"}}}"#)
     let config = "missCacheDuration: 15s\nsources: [{name: a, type: dockerConfig, matchImages: ['a.io', 'b.io'], path: a.json, cacheKeyType: Registry}]"

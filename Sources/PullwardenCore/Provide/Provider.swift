@@ -27,6 +27,7 @@ public struct Provider: Sendable {
     let image = URLLocation(image: request.reference)
     let matched = config.sources.filter { $0.common.serves(image) }
     guard !matched.isEmpty else {
+      reportMiss(request, supplied: [], diagnostics: diagnostics)
       return miss(request, matched: [])
     }
     let scope = cacheScope(for: image, matched: matched)
@@ -40,7 +41,10 @@ public struct Provider: Sendable {
     for source in consulted {
       supplied += try source.credentials(for: context)
     }
-    if supplied.isEmpty { return miss(request, matched: matched) }
+    if supplied.isEmpty {
+      reportMiss(request, supplied: [], diagnostics: diagnostics)
+      return miss(request, matched: matched)
+    }
 
     let assignment = AuthKeys.assign(supplied)
     var duration = Self.cacheDuration(
@@ -50,6 +54,7 @@ public struct Provider: Sendable {
     let response = CredentialProviderResponse(
       apiVersion: request.apiVersion, cacheKeyType: scope, cacheDuration: duration, auth: assignment.auth)
     let handedOut = supplied.filter { $0.key.matches(image) }
+    if handedOut.isEmpty { reportMiss(request, supplied: supplied, diagnostics: diagnostics) }
     return Outcome(response: response, handedOut: handedOut, matchedSources: matched.map(\.common.name))
   }
 
@@ -83,6 +88,27 @@ public struct Provider: Sendable {
       scope = .registry
     }
     return scope
+  }
+
+  /// A miss is never silent: one warning line names every source and why it gave nothing for the
+  /// image (the kubelet logs stderr; `pullwarden explain` says more). Sources are named, never a
+  /// credential.
+  private func reportMiss(_ request: CredentialProviderRequest, supplied: [SuppliedCredential], diagnostics: Diagnostics) {
+    let image = URLLocation(image: request.reference)
+    let reasons = config.sources.map { source -> String in
+      let name = "source \"\(source.common.name)\""
+      guard source.common.serves(image) else {
+        let patterns = source.common.matchImages.prefix(3).map { "\"\($0.text)\"" }.joined(separator: ", ")
+        let more = source.common.matchImages.count > 3 ? ", …" : ""
+        return "\(name): matchImages [\(patterns)\(more)] do not match"
+      }
+      let keys = supplied.filter { $0.sourceName == source.common.name }.count
+      return keys == 0
+        ? "\(name): matches, but gave no credential (no registry key for the image, or no token)"
+        : "\(name): matches, but none of its \(keys) registry key(s) matches the image"
+    }
+    let answer = supplied.isEmpty ? "; the answer is empty, cached for \(config.missCacheDuration)" : ""
+    diagnostics.warn("no credentials for \(request.reference.name): \(reasons.joined(separator: "; "))\(answer)")
   }
 
   private func miss(_ request: CredentialProviderRequest, matched: [any CredentialSource]) -> Outcome {
