@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A directory of pull records in the kubelet's layout, shared by every process on the node.
 ///
 /// ```
@@ -136,11 +142,15 @@ public struct RecordStore: Sendable {
     case unreadable(String)
   }
 
-  /// Reads and decodes one record file; a symbolic link, a directory or an oversized file is unreadable.
+  /// Reads and decodes one record file; a symbolic link, a directory, an oversized file, or a file
+  /// that someone other than root or the user running Pullwarden could have written (`FileTrust`,
+  /// checked on the open descriptor) is unreadable: never evidence, so the image must be re-verified.
   static func load<T>(_ path: String, decode: ([UInt8], String) throws(PullwardenError) -> T) -> Loaded<T> {
     let bytes: [UInt8]
     do {
-      bytes = try FileIO.readFile(path, limit: fileSizeLimit, followLinks: false)
+      bytes = try FileIO.readFile(path, limit: fileSizeLimit, followLinks: false, trusted: true)
+    } catch let untrusted as UntrustedFile {
+      return .unreadable(untrusted.description)
     } catch let error as SystemError {
       if error.isNotFound { return .absent }
       return .unreadable(error.isSymbolicLink ? "\(path) is a symbolic link" : error.description)
@@ -338,6 +348,65 @@ public struct RecordStore: Sendable {
         .records, "not a records directory: it has neither pulled/ nor pulling/ (the kubelet's is <root-dir>/image_manager)",
         at: directory)
     }
+    try checkTrust()
+  }
+
+  /// Refuses the records directory, or any directory in it (`pulled/`, `pulling/`, `pullwarden-*/`),
+  /// when someone other than root or the user running Pullwarden could write to it (`FileTrust`):
+  /// whoever can add a file there can plant a record that says "may use". A directory that does not
+  /// exist yet passes (Pullwarden creates its own 0700). Symbolic links are followed, so what is
+  /// checked is the directory actually used. Files inside are checked as they are read (`load`).
+  public func checkTrust() throws(PullwardenError) {
+    do {
+      let names: [String]
+      do {
+        names = try FileIO.directoryEntries(directory, trusted: true)
+      } catch let error as SystemError where error.isNotFound {
+        return
+      }
+      for name in names {
+        let path = directory + "/" + name
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
+        try FileTrust.check(info, path: path)
+      }
+    } catch let untrusted as UntrustedFile {
+      throw PullwardenError(.records, untrusted.description, at: "records directory")
+    } catch {
+      throw PullwardenError(.records, "cannot check the records directory: \(error)", at: directory)
+    }
+  }
+
+  /// What `provide` checks before it reads or writes anything here: the directory must be trusted
+  /// (`checkTrust`) and must not be the kubelet's own `image_manager`. Pullwarden must never write
+  /// into the kubelet's records (they are keyed by image ID, and the kubelet owns their lifecycle), so
+  /// a directory with both `pulled/` and `pulling/` (what the kubelet creates) but no
+  /// `pullwarden-expiry/` (what Pullwarden creates before its first intent) is refused. A directory
+  /// that does not exist yet is fine: provide creates it.
+  public func checkUsableForProvide() throws(PullwardenError) {
+    if Self.looksLikeKubeletDirectory(path: directory) {
+      throw PullwardenError(
+        .records,
+        "recordsDir \(directory) is the kubelet's image_manager directory: Pullwarden must never write into the kubelet's own pull records; give it a directory of its own (default \(PullwardenConfig.defaultRecordsDirectory))",
+        at: "records directory")
+    }
+    let pulled = (try? FileIO.fileType(pulledDirectory)) ?? nil
+    let pulling = (try? FileIO.fileType(pullingDirectory)) ?? nil
+    let marker = (try? FileIO.fileType(expiryDirectory)) ?? nil
+    if pulled == .directory && pulling == .directory && marker != .directory {
+      throw PullwardenError(
+        .records,
+        "recordsDir \(directory) looks like the kubelet's image_manager directory (it has pulled/ and pulling/ but no \(CredentialExpiry.directoryName)/): Pullwarden must never write into the kubelet's own pull records; give it a directory of its own (default \(PullwardenConfig.defaultRecordsDirectory))",
+        at: "records directory")
+    }
+    try checkTrust()
+  }
+
+  /// Whether `path`'s last component is `image_manager`, the kubelet's records directory.
+  public static func looksLikeKubeletDirectory(path: String) -> Bool {
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    return trimmed == "image_manager" || trimmed.hasSuffix("/image_manager")
   }
 
   /// One file of `pulled/`.
