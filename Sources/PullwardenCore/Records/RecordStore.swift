@@ -472,15 +472,32 @@ public struct RecordStore: Sendable {
     return true
   }
 
+  /// How long a temporary file may be left before gc takes it for a crash's leftover. A live writer
+  /// holds one for the time of one write and fsync (milliseconds), so an hour cannot catch a write in
+  /// progress; if a writer were ever stuck that long, its rename would fail and it would report the
+  /// write as failed (never as done), which only ever asks for re-verification.
+  public static let temporaryFileStaleAfter = GoDuration.hours(1)
+
+  /// The directories that may hold Pullwarden's temporary files: `pulled/`, `pulling/` and every
+  /// `pullwarden-*` directory (expiry, locks, the Secret-files index, ...), those that exist.
+  func directoriesWithTemporaryFiles() throws -> [String] {
+    var directories: [String] = []
+    for name in try Self.entries(directory) where name == "pulled" || name == "pulling" || name.hasPrefix("pullwarden-") {
+      if try FileIO.status(directory + "/" + name)?.type == .directory { directories.append(directory + "/" + name) }
+    }
+    return directories
+  }
+
   /// Removes what crashes leave behind: companions and lock files whose record is gone (each under
-  /// its lock), and Pullwarden's temporary files older than `staleAfter`. Never a record or an intent:
-  /// each of those keeps an image from looking preloaded. Returns the paths removed (or that would be,
-  /// with `dryRun`).
-  public func removeLeftovers(now: Timestamp, staleAfter: GoDuration = .hours(1), dryRun: Bool) throws(PullwardenError) -> [String] {
+  /// its lock), and Pullwarden's temporary files (`FileIO.isTemporaryFileName`) older than
+  /// `staleAfter` in every directory that can hold them (`directoriesWithTemporaryFiles`). Never a
+  /// record or an intent: each of those keeps an image from looking preloaded. Returns the paths
+  /// removed (or that would be, with `dryRun`).
+  public func removeLeftovers(now: Timestamp, staleAfter: GoDuration = temporaryFileStaleAfter, dryRun: Bool) throws(PullwardenError) -> [String] {
     var removed: [String] = []
     do {
-      for directory in [pulledDirectory, pullingDirectory, expiryDirectory] {
-        for name in try Self.entries(directory) where name.hasPrefix(".sha256-") && name.hasSuffix(".tmp") {
+      for directory in try directoriesWithTemporaryFiles() {
+        for name in try Self.entries(directory) where FileIO.isTemporaryFileName(name) {
           let path = directory + "/" + name
           guard let info = try FileIO.status(path), info.type == .regular, info.modified.duration(until: now) > staleAfter else { continue }
           if !dryRun { try FileIO.removeFile(path) }

@@ -46,6 +46,21 @@ extension FileIO {
     if durable { try syncDirectory(directory) }
   }
 
+  /// Whether `name` is one of `replaceFile`'s temporary files: `.<name>.<pid>.<n>.tmp`.
+  public static func isTemporaryFileName(_ name: String) -> Bool {
+    let bytes = Array(name.utf8)
+    let suffix = Array(".tmp".utf8)
+    guard bytes.count > 1 + suffix.count, bytes.first == UInt8(ascii: "."), bytes.suffix(suffix.count).elementsEqual(suffix) else {
+      return false
+    }
+    // The two numbers before ".tmp", each after a dot, and a name of at least one byte before them.
+    let fields = bytes.dropFirst().dropLast(suffix.count).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+    guard fields.count >= 3 else { return false }
+    let numbers = fields.suffix(2)
+    let isNumber = { (field: ArraySlice<UInt8>) in !field.isEmpty && field.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+    return numbers.allSatisfy(isNumber) && !fields.dropLast(2).allSatisfy(\.isEmpty)
+  }
+
   /// fsync on a directory, which makes renames and unlinks inside it durable.
   public static func syncDirectory(_ path: String) throws(SystemError) {
     let fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
