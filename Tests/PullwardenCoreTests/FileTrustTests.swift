@@ -64,7 +64,24 @@ private let me = FileTrust.userName(UInt32(geteuid()))
     #expect(throws: Never.self) { _ = try PullwardenConfig.load(path: path) }
   }
 
+  @Test func kubeconfigMustBeTrusted() {
+    let path = directory.write("kubeconfig", "clusters: []\ncontexts: []\n")
+    chmod(path, 0o606)
+    expectError(.source, containing: ["refusing \(path): writable by group or others (mode 0606, owner \(me)) (source \"api\")"]) {
+      _ = try Kubeconfig.cluster(path: path, context: "c", source: "api")
+    }
+    chmod(path, 0o600)
+    expectError(.source, containing: ["no context named \"c\""]) {
+      _ = try Kubeconfig.cluster(path: path, context: "c", source: "api")
+    }
+  }
+
   // MARK: Records directory
+
+  @Test func aFileWhereTheRecordsDirectoryBelongsIsLeftToTheWriterToReport() {
+    let path = directory.write("records", "")
+    #expect(throws: Never.self) { try RecordStore(directory: path).checkUsableForProvide() }
+  }
 
   @Test func recordsDirectoryAndEveryDirectoryInItMustBeTrusted() throws {
     let records = directory.path + "/records"

@@ -361,7 +361,8 @@ public struct RecordStore: Sendable {
       let names: [String]
       do {
         names = try FileIO.directoryEntries(directory, trusted: true)
-      } catch let error as SystemError where error.isNotFound {
+      } catch let error as SystemError where error.isNotFound || error.code == ENOTDIR {
+        // Nothing to trust yet; a file where the directory belongs fails the first write, clearly.
         return
       }
       for name in names {
