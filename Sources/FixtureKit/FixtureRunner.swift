@@ -29,11 +29,24 @@ public struct FixtureRunner: Sendable {
     }
   }
 
-  public func run(_ fixture: FixtureCase) -> FixtureResult {
+  /// What one case left behind, for checks beyond the expected files (`run(_:inspect:)`).
+  public struct Workspace {
+    /// The case's copy, after the run: its inputs (variables substituted) and whatever was written.
+    public var directory: URL
+    /// Paths (relative to `directory`) and contents of the files before the run.
+    public var inputs: [String: Data]
+    public var stdout: Data
+    public var stderr: Data
+  }
+
+  /// Runs one case. Every case is also scanned for secrets out of place (`SecretScan`); `inspect`
+  /// sees the workspace before it is removed and returns further failures.
+  public func run(_ fixture: FixtureCase, inspect: ((Workspace) -> [String])? = nil) -> FixtureResult {
     var failures: [String] = []
     do {
       let workspace = try prepareCopy(of: fixture)
       defer { try? FileManager.default.removeItem(at: workspace.deletingLastPathComponent()) }
+      let inputs = Self.files(in: workspace)
       let arguments = try lines(of: workspace.appendingPathComponent("args"))
       let stdin = try stdinBytes(in: workspace)
       var environment = ["PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8"]
@@ -61,6 +74,9 @@ public struct FixtureRunner: Sendable {
       failures += compareStdout(stdout, in: workspace)
       failures += compareStderr(stderr, in: workspace)
       failures += ExpectedFiles.compare(in: workspace)
+      let after = Workspace(directory: workspace, inputs: inputs, stdout: outcome.stdout, stderr: outcome.stderr)
+      failures += SecretScan.check(after)
+      if let inspect { failures += inspect(after) }
       if !failures.isEmpty {
         failures.append("stdout was: \(stdout.isEmpty ? "(empty)" : stdout)")
         failures.append("stderr was: \(stderr.isEmpty ? "(empty)" : stderr)")
@@ -69,6 +85,19 @@ public struct FixtureRunner: Sendable {
       failures.append("could not run the case: \(error)")
     }
     return FixtureResult(fixture: fixture, failures: failures)
+  }
+
+  /// Every regular file under `directory`, by relative path, with its contents.
+  public static func files(in directory: URL) -> [String: Data] {
+    var found: [String: Data] = [:]
+    let enumerator = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: [.isRegularFileKey])
+    while let file = enumerator?.nextObject() as? URL {
+      guard (try? file.resourceValues(forKeys: [.isRegularFileKey]).isRegularFile) == true,
+        let data = try? Data(contentsOf: file)
+      else { continue }
+      found[String(file.path.dropFirst(directory.path.count + 1))] = data
+    }
+    return found
   }
 
   // MARK: Preparing

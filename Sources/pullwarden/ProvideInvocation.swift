@@ -23,17 +23,18 @@ enum ProvideInvocation {
   }
 
   /// Reads stdin, answers, writes stdout; returns the exit status. Nothing reaches stdout on failure.
+  /// The record is written only after the answer is out (see `ProvideRun.run`).
   static func run(configPath: String) -> Int32 {
-    let output: [UInt8]
     do {
-      output = try ProvideRun.run(configPath: configPath, input: try readRequest(), diagnostics: .standardError)
+      _ = try ProvideRun.run(configPath: configPath, input: try readRequest(), diagnostics: .standardError) {
+        (output) throws(PullwardenError) in
+        guard StandardStreams.writeOut(output) else {
+          throw PullwardenError(.output, "cannot write the response to stdout: \(String(cString: strerror(errno)))")
+        }
+      }
     } catch {
       StandardStreams.reportError(error)
       return ProvideRun.exitCode(for: error.kind)
-    }
-    guard StandardStreams.writeOut(output) else {
-      StandardStreams.writeError("pullwarden: cannot write the response to stdout: \(String(cString: strerror(errno)))\n")
-      return 5
     }
     return 0
   }

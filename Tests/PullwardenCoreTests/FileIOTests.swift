@@ -127,3 +127,44 @@ struct FileIOTests {
     #expect(warnings.all.contains { $0.contains("not a private regular file") })
   }
 }
+
+@Suite("Atomic replacement and its temporary files")
+struct ReplaceFileTests {
+  /// A process id that no longer exists: a child's, after it was reaped.
+  static func deadProcessID() -> pid_t {
+    var child: pid_t = 0
+    var arguments: [UnsafeMutablePointer<CChar>?] = [strdup("/bin/true"), nil]
+    defer { free(arguments[0]) }
+    #expect(posix_spawn(&child, "/bin/true", nil, nil, &arguments, nil) == 0)
+    var status: Int32 = 0
+    waitpid(child, &status, 0)
+    return child
+  }
+
+  @Test func aWriteSweepsTheTemporaryFilesOfDeadWritersOnly() throws {
+    let directory = TemporaryDirectory()
+    let scratch = directory.path + "/.pullwarden-tmp"
+    let dead = Self.deadProcessID()
+    // A killed writer's file, a live writer's (this process's parent: alive, not us), and a stranger.
+    directory.write(".pullwarden-tmp/.sha256-a.\(dead).1.tmp", "torn")
+    directory.write(".pullwarden-tmp/.sha256-b.\(getppid()).1.tmp", "in flight")
+    directory.write(".pullwarden-tmp/notes", "not ours")
+    try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("new".utf8), durable: false)
+    #expect(try FileIO.directoryEntries(scratch).sorted() == [".sha256-b.\(getppid()).1.tmp", "notes"])
+    #expect(try FileIO.readFile(directory.path + "/sha256-c", limit: 100) == Array("new".utf8))
+  }
+
+  @Test func theFolderGoesWhenEmptySoNothingShowsBetweenWrites() throws {
+    let directory = TemporaryDirectory()
+    try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("one".utf8))
+    try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("two".utf8))
+    #expect(try FileIO.directoryEntries(directory.path) == ["sha256-c"])
+  }
+
+  @Test func aPlantedLinkInPlaceOfTheFolderIsRefused() throws {
+    let directory = TemporaryDirectory()
+    #expect(symlink("/tmp", directory.path + "/.pullwarden-tmp") == 0)
+    #expect(throws: SystemError.self) { try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("x".utf8)) }
+    #expect(try FileIO.fileType(directory.path + "/sha256-c") == nil)
+  }
+}

@@ -36,7 +36,9 @@ import Testing
     ("k8s.*", "k8s.io/x", true),
     ("reg[0-9].io", "reg7.io/x", true),
     ("reg[^0-9].io", "reg7.io/x", false),
-    ("reg?.io", "reg7.io/x", true),
+    // url.Parse reads "?" as the start of a query: the host is "reg", one label.
+    ("reg?.io", "reg7.io/x", false),
+    ("reg?.io", "reg/x", true),
     // Case-sensitive.
     ("Registry.io", "registry.io/x", false),
     // Docker Hub images arrive as docker.io/...
@@ -57,6 +59,7 @@ import Testing
     ("registry .io", "white space"),
     ("registry.io?x", "\"?\""),
     ("reg[a-.io", "character class"),
+    ("user@registry.io", "\"@\""),
     ("a..b", "empty DNS label"),
     ("/path", "no registry host"),
   ])

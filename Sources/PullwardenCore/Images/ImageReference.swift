@@ -4,15 +4,17 @@
 /// `nginx:1.25` → domain `docker.io`, path `library/nginx`, tag `1.25`; `name` is
 /// `docker.io/library/nginx`, which is exactly the `image` the kubelet sends in a request.
 public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
-  /// Registry host with optional port, e.g. `registry.example.com:5000`.
+  /// Registry host with optional port, e.g. `registry.example.com:5000`. Empty in docker's one odd
+  /// case: a first component that looks like a domain but is not one, yet fits the path grammar
+  /// (`reg_istry.example.com/app`); Go then reads the whole name as a path with no domain.
   public var domain: String
   /// Repository path inside the registry, e.g. `team/app`.
   public var path: String
   public var tag: String?
   public var digest: String?
 
-  /// `domain/path`: the repository, without tag or digest.
-  public var name: String { domain + "/" + path }
+  /// `domain/path`: the repository, without tag or digest (just `path` when the domain is empty).
+  public var name: String { domain.isEmpty ? path : domain + "/" + path }
 
   public var description: String {
     var text = name
@@ -72,13 +74,20 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     if path.contains(where: { $0 >= 0x41 && $0 <= 0x5A }) {
       throw ParseError(reason: "repository name \"\(String(decoding: path, as: UTF8.self))\" must be lowercase")
     }
-    guard Self.isValidDomain(domain) else {
-      throw ParseError(reason: "\"\(String(decoding: domain, as: UTF8.self))\" is not a valid registry host")
+    if !Self.isValidDomain(domain) {
+      // ReferenceRegexp makes the domain optional, so Go falls back to reading "domain/path" as a
+      // path alone when that fits the path grammar; its Name() then has no registry part.
+      let whole = Array(domain) + [slash] + path
+      guard Self.isValidPath(whole[...]) else {
+        throw ParseError(reason: "\"\(String(decoding: domain, as: UTF8.self))\" is not a valid registry host")
+      }
+      domain = []
+      path = whole
     }
     guard Self.isValidPath(path[...]) else {
       throw ParseError(reason: "\"\(text)\" is not a valid repository name")
     }
-    if domain.count + 1 + path.count > 255 {
+    if (domain.isEmpty ? 0 : domain.count + 1) + path.count > 255 {
       throw ParseError(reason: "repository name is longer than 255 characters")
     }
     if let tag, !Self.isValidTag(tag) {
@@ -170,12 +179,22 @@ public struct ImageReference: Hashable, Sendable, CustomStringConvertible {
     return tag.allSatisfy { isWord($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "-") }
   }
 
-  /// `algorithm ":" hex`, algorithm components `[A-Za-z][A-Za-z0-9]*` joined by `+ . - _`, hex of 32+.
+  /// `algorithm ":" hex`, algorithm components `[A-Za-z][A-Za-z0-9]*` joined by `+ . - _`, hex of 32+;
+  /// then, as `reference.Parse` calls go-digest's `Digest.Validate`, the algorithm must be one Go
+  /// registers (sha256, sha384, sha512) and the hex lower case and exactly that hash's length.
   static func isValidDigest(_ digest: ArraySlice<UInt8>) -> Bool {
     guard let colon = digest.firstIndex(of: UInt8(ascii: ":")) else { return false }
     let algorithm = digest[..<colon]
     let hex = digest[(colon + 1)...]
     guard hex.count >= 32, hex.allSatisfy(isHexDigit) else { return false }
+    let hexLength: Int
+    switch String(decoding: algorithm, as: UTF8.self) {
+    case "sha256": hexLength = 64
+    case "sha384": hexLength = 96
+    case "sha512": hexLength = 128
+    default: return false  // digest.ErrDigestUnsupported
+    }
+    guard hex.count == hexLength, hex.allSatisfy(isLowerHex) else { return false }
     let separators: [UInt8] = Array("+.-_".utf8)
     return algorithm.split(omittingEmptySubsequences: false, whereSeparator: { separators.contains($0) }).allSatisfy { component in
       guard let first = component.first, (first >= 0x41 && first <= 0x5A) || (first >= 0x61 && first <= 0x7A) else {

@@ -15,17 +15,19 @@ public struct RegistryKey: Hashable, Sendable, Comparable, CustomStringConvertib
   /// Normalizes `raw`; nil when nothing usable is left (the kubelet logs and skips such entries).
   public init?(normalizing raw: String) {
     var bytes = Array(raw.utf8)[...]
-    for scheme in ["https://", "http://"] where bytes.starts(with: scheme.utf8) {
+    // One scheme at most: the kubelet prefixes https:// unless the key has either.
+    if let scheme = ["https://", "http://"].first(where: { bytes.starts(with: $0.utf8) }) {
       bytes = bytes.dropFirst(scheme.utf8.count)
     }
-    let slash = bytes.firstIndex(of: UInt8(ascii: "/")) ?? bytes.endIndex
-    let host = bytes[..<slash]
-    var path = bytes[slash...]
-    // url.Parse would split these off; registry keys never carry queries or fragments.
-    if let cut = path.firstIndex(where: { $0 == UInt8(ascii: "?") || $0 == UInt8(ascii: "#") }) { path = path[..<cut] }
+    // url.Parse: a key it rejects is skipped; query, fragment and user info are dropped and host
+    // and path unescaped (so "a%2Fb" is the path "a/b").
+    guard let parsed = GoURL(afterScheme: bytes) else { return nil }
+    let host = parsed.host
+    var path = parsed.path[...]
     if path.starts(with: "/v1/".utf8) || path.starts(with: "/v2/".utf8) { path = path.dropFirst(3) }
     if path.elementsEqual("/".utf8) { path = [] }
-    guard !host.isEmpty, !host.contains(where: { $0 == 0x20 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) else { return nil }
+    // The kubelet keeps a key with no host, but it can never match an image.
+    guard !host.isEmpty else { return nil }
     let hostText = host.elementsEqual("index.docker.io".utf8) ? "docker.io" : String(decoding: host, as: UTF8.self)
     self.init(normalized: hostText + String(decoding: path, as: UTF8.self))
   }

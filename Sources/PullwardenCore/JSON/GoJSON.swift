@@ -48,39 +48,80 @@ public enum GoJSON {
     }
   }
 
-  /// Go's `appendString(dst, src, escapeHTML: true)`. Swift strings are valid UTF-8, so Go's
-  /// replacement of invalid bytes by `\ufffd` never applies.
+  /// Go's `appendString(dst, src, escapeHTML: true)` for a Swift string (always valid UTF-8).
   static func appendString(_ text: String, to output: inout [UInt8]) {
+    let done: Void? = text.utf8.withContiguousStorageIfAvailable { appendString(utf8: $0, to: &output) }
+    if done == nil { appendString(utf8: Array(text.utf8), to: &output) }
+  }
+
+  /// A JSON string holding `bytes`, byte for byte as `json.Marshal(string(bytes))`.
+  static func encodeString(utf8 bytes: [UInt8]) -> [UInt8] {
+    var output: [UInt8] = []
+    appendString(utf8: bytes, to: &output)
+    return output
+  }
+
+  /// Go's `appendString(dst, src, escapeHTML: true)` on raw bytes: each byte that does not start a
+  /// valid UTF-8 sequence (utf8.DecodeRune's RuneError with size 1) becomes `\ufffd`, so the output
+  /// is the same as Go's even for text that did not come through a Swift String.
+  static func appendString<Bytes: Collection<UInt8>>(utf8 text: Bytes, to output: inout [UInt8]) where Bytes.Index == Int {
     let hex: [UInt8] = Array("0123456789abcdef".utf8)
     output.append(UInt8(ascii: "\""))
-    var bytes = text.utf8.makeIterator()
-    while let byte = bytes.next() {
-      switch byte {
-      case UInt8(ascii: "\""), UInt8(ascii: "\\"):
-        output += [UInt8(ascii: "\\"), byte]
-      case 0x08: output += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
-      case 0x0C: output += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
-      case 0x0A: output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-      case 0x0D: output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-      case 0x09: output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-      case 0x00..<0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
-        output += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-      case 0xE2:
-        // U+2028 and U+2029 are E2 80 A8 and E2 80 A9.
-        let second = bytes.next()
-        let third = second == 0x80 ? bytes.next() : nil
-        if let third, third == 0xA8 || third == 0xA9 {
-          output += "\\u202".utf8
-          output.append(hex[Int(third & 0xF)])
-        } else {
+    var index = text.startIndex
+    while index < text.endIndex {
+      let byte = text[index]
+      if byte < 0x80 {
+        switch byte {
+        case UInt8(ascii: "\""), UInt8(ascii: "\\"):
+          output += [UInt8(ascii: "\\"), byte]
+        // \b and \f as short escapes since Go 1.22 (earlier Go wrote \u0008 and \u000c).
+        case 0x08: output += [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+        case 0x0C: output += [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+        case 0x0A: output += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+        case 0x0D: output += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+        case 0x09: output += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+        case 0x00..<0x20, UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&"):
+          output += [UInt8(ascii: "\\"), UInt8(ascii: "u"), UInt8(ascii: "0"), UInt8(ascii: "0"), hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
+        default:
           output.append(byte)
-          if let second { output.append(second) }
-          if let third { output.append(third) }
         }
-      default:
-        output.append(byte)
+        index += 1
+        continue
       }
+      guard let length = validSequenceLength(text, at: index) else {
+        output += "\\ufffd".utf8
+        index += 1
+        continue
+      }
+      // U+2028 and U+2029 (E2 80 A8, E2 80 A9) are escaped: JavaScript treats them as line ends.
+      if length == 3 && byte == 0xE2 && text[index + 1] == 0x80 && (text[index + 2] == 0xA8 || text[index + 2] == 0xA9) {
+        output += "\\u202".utf8
+        output.append(hex[Int(text[index + 2] & 0xF)])
+      } else {
+        output += text[index..<(index + length)]
+      }
+      index += length
     }
     output.append(UInt8(ascii: "\""))
+  }
+
+  /// The length of the well-formed UTF-8 sequence starting at `index`, or nil where Go's
+  /// utf8.DecodeRune reports an error: no overlong forms, no surrogates, nothing above U+10FFFF.
+  private static func validSequenceLength<Bytes: Collection<UInt8>>(_ text: Bytes, at index: Int) -> Int? where Bytes.Index == Int {
+    let first = text[index]
+    let available = text.endIndex - index
+    func continuation(_ offset: Int, _ range: ClosedRange<UInt8> = 0x80...0xBF) -> Bool {
+      offset < available && range.contains(text[index + offset])
+    }
+    switch first {
+    case 0xC2...0xDF: return continuation(1) ? 2 : nil
+    case 0xE0: return continuation(1, 0xA0...0xBF) && continuation(2) ? 3 : nil
+    case 0xED: return continuation(1, 0x80...0x9F) && continuation(2) ? 3 : nil
+    case 0xE1...0xEF: return continuation(1) && continuation(2) ? 3 : nil
+    case 0xF0: return continuation(1, 0x90...0xBF) && continuation(2) && continuation(3) ? 4 : nil
+    case 0xF4: return continuation(1, 0x80...0x8F) && continuation(2) && continuation(3) ? 4 : nil
+    case 0xF1...0xF3: return continuation(1) && continuation(2) && continuation(3) ? 4 : nil
+    default: return nil
+    }
   }
 }

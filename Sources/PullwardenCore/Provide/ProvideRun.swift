@@ -8,19 +8,22 @@ public enum ProvideRun {
     case .config: return 2
     case .source: return 3
     case .records: return 4
+    case .output: return 5
     }
   }
 
-  /// Loads the config, answers the request, records the credentials handed out, and returns the
-  /// encoded response.
+  /// Loads the config, answers the request, hands the encoded response to `deliver`, then records
+  /// the credentials handed out; returns the response.
   ///
-  /// Credentials are handed out only once a pull intent or record for the image is durable (see
-  /// `PullRecorder.record`): when not even the intent can be written, the run fails (exit 4, nothing on
-  /// stdout), as the kubelet fails a pull whose intent it cannot record. A record that cannot be
-  /// written after the intent only warns: the kubelet still gets its credentials, and the intent
-  /// makes every pod re-verify the image.
+  /// The order is the kubelet's for a pull (intent, pull, record): a durable pull intent (see
+  /// `PullRecorder.prepare`) before the answer; when not even the intent can be written, the run fails
+  /// (exit 4, nothing on stdout), as the kubelet fails a pull whose intent it cannot record. The record
+  /// only after `deliver` succeeded: a run killed or failing before its answer is out leaves the intent,
+  /// which makes every pod re-verify the image, never a record. A record that cannot be written after
+  /// the answer only warns, for the same reason.
   public static func run(
-    configPath: String, input: [UInt8], now: Timestamp = .now(), diagnostics: Diagnostics = .discard
+    configPath: String, input: [UInt8], now: Timestamp = .now(), diagnostics: Diagnostics = .discard,
+    deliver: ([UInt8]) throws(PullwardenError) -> Void = { _ in }
   ) throws(PullwardenError) -> [UInt8] {
     // Repeated warnings end with their counts, on success and on failure alike.
     defer { diagnostics.summarize() }
@@ -31,14 +34,19 @@ public enum ProvideRun {
     try RecordStore(directory: config.recordsDirectory).checkUsableForProvide()
     let outcome = try Provider(config: config).provide(
       request, now: now, diagnostics: diagnostics, stateDirectory: config.recordsDirectory)
+    let recorder = PullRecorder(directory: config.recordsDirectory)
+    let pending: PullRecorder.Pending?
     do {
-      try PullRecorder(directory: config.recordsDirectory).record(
+      pending = try recorder.prepare(
         outcome.handedOut, image: request.reference.name,
-        validFor: outcome.response.cacheDuration ?? config.defaultCacheDuration, now: now, diagnostics: diagnostics)
+        validFor: outcome.response.cacheDuration ?? config.defaultCacheDuration, now: now)
     } catch {
       throw PullwardenError(
         .records, "no credentials handed out for \(request.reference.name): \(error.what)", at: error.location)
     }
-    return outcome.response.encoded()
+    let output = outcome.response.encoded()
+    try deliver(output)
+    if let pending { recorder.commit(pending, diagnostics: diagnostics) }
+    return output
   }
 }

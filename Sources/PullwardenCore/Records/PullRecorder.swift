@@ -63,34 +63,63 @@ public struct PullRecorder: Sendable {
     }
   }
 
-  /// Merges `handedOut` into the record for `image` (a normalized image name). Does nothing when no
-  /// credential was handed out.
-  ///
-  /// Intent before answer, as the kubelet's `RecordPullIntent` before a pull: unless a trusted record
-  /// for the image already exists (it keeps the image counting as pulled whatever happens next, and
-  /// records are never deleted), a durable pull intent is written first. If even that fails, this
-  /// throws and the caller must not hand the credentials out. A record that then cannot be written
-  /// (full disk, read-only file system, unusable lock, a directory planted where a file belongs) is a
-  /// warning: the intent stays, so the verifier asks every pod to re-verify the image. The intent is
-  /// removed once the record holds the credentials.
-  ///
-  /// - Parameter duration: how long the kubelet may reuse the response (its `cacheDuration`).
+  /// Merges `handedOut` into the record for `image` (a normalized image name): `prepare`, then
+  /// `commit`, for callers that hand nothing out in between. Does nothing when no credential was
+  /// handed out.
   @discardableResult
   public func record(
     _ handedOut: [SuppliedCredential], image: String, validFor duration: GoDuration, now: Timestamp,
     diagnostics: Diagnostics = .discard
   ) throws(PullwardenError) -> RecordStore.UpdateResult {
-    guard !handedOut.isEmpty else { return RecordStore.UpdateResult() }
-    var hasRecord = false
-    if case .found = store.pulledRecord(imageRef: image) { hasRecord = true }
-    if !hasRecord { try store.recordIntent(image: image) }
+    guard let pending = try prepare(handedOut, image: image, validFor: duration, now: now) else {
+      return RecordStore.UpdateResult()
+    }
+    return commit(pending, diagnostics: diagnostics)
+  }
+
+  /// Credentials about to be handed out, whose intent (if one was needed) is durable.
+  public struct Pending: Sendable {
+    let handedOut: [SuppliedCredential]
+    let image: String
+    let duration: GoDuration
+    let now: Timestamp
+    /// A trusted record already existed, so no intent was written (nor is one removed).
+    let hadRecord: Bool
+  }
+
+  /// The first half, before the answer: intent before answer, as the kubelet's `RecordPullIntent`
+  /// before a pull. Unless a trusted record for the image already exists (it keeps the image counting
+  /// as pulled whatever happens next, and records are never deleted), a durable pull intent is
+  /// written. If even that fails, this throws and the caller must not hand the credentials out.
+  ///
+  /// - Parameter duration: how long the kubelet may reuse the response (its `cacheDuration`).
+  /// - Returns: nil when nothing is handed out.
+  public func prepare(
+    _ handedOut: [SuppliedCredential], image: String, validFor duration: GoDuration, now: Timestamp
+  ) throws(PullwardenError) -> Pending? {
+    guard !handedOut.isEmpty else { return nil }
+    var hadRecord = false
+    if case .found = store.pulledRecord(imageRef: image) { hadRecord = true }
+    if !hadRecord { try store.recordIntent(image: image) }
+    return Pending(handedOut: handedOut, image: image, duration: duration, now: now, hadRecord: hadRecord)
+  }
+
+  /// The second half, once the answer is out: as the kubelet records a pull only after it
+  /// succeeded, a credential is recorded only once it was handed out, so a run killed before it
+  /// answered never leaves evidence that a pod may reuse the image. A record that cannot be written
+  /// (full disk, read-only file system, unusable lock, a directory planted where a file belongs) is a
+  /// warning: the intent stays, so the verifier asks every pod to re-verify the image. The intent is
+  /// removed once the record holds the credentials.
+  @discardableResult
+  public func commit(_ pending: Pending, diagnostics: Diagnostics = .discard) -> RecordStore.UpdateResult {
     do {
-      let result = try merge(handedOut, image: image, validFor: duration, now: now, diagnostics: diagnostics)
-      if !hasRecord { store.removeIntent(image: image) }
+      let result = try merge(
+        pending.handedOut, image: pending.image, validFor: pending.duration, now: pending.now, diagnostics: diagnostics)
+      if !pending.hadRecord { store.removeIntent(image: pending.image) }
       return result
     } catch {
       diagnostics.warn(
-        "credentials for \(image) were not recorded: \(error); \(hasRecord ? "its existing record" : "its pull intent") stays, so pods without a recorded credential must re-verify it")
+        "credentials for \(pending.image) were not recorded: \(error); \(pending.hadRecord ? "its existing record" : "its pull intent") stays, so pods without a recorded credential must re-verify it")
       return RecordStore.UpdateResult()
     }
   }

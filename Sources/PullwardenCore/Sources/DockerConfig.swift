@@ -81,7 +81,7 @@ public struct DockerConfig: Sendable {
   private static func credential(_ entry: ObjectReader) throws(PullwardenError) -> RegistryCredential {
     var username = "", password = "", email = "", auth = ""
     for member in entry.object.members {
-      let field = member.key.lowercased()
+      let field = goFoldedFieldName(member.key)
       // identitytoken, registrytoken, serveraddress: the kubelet does not use them.
       guard field == "username" || field == "password" || field == "email" || field == "auth" else { continue }
       let value: String
@@ -105,16 +105,47 @@ public struct DockerConfig: Sendable {
       }
     }
     if !auth.isEmpty {
-      guard let decoded = Base64.decode(auth.trimmingASCIIWhitespace()),
-        let text = String(validating: decoded, as: UTF8.self),
-        let colon = text.firstIndex(of: ":")
-      else {
+      guard let (user, pass) = decodeAuthField(auth) else {
         // Never quote the field: it is the credential.
         throw entry.error("\"auth\" is not base64 of \"username:password\"", at: "auth")
       }
-      username = String(text[..<colon])
-      password = String(text[text.index(after: colon)...])
+      username = user
+      password = pass
     }
     return RegistryCredential(username: username, password: password, email: email)
+  }
+
+  /// The field name as encoding/json compares it to a struct field, lower-cased here: ASCII letters
+  /// fold, and of the other runes only U+017F (long s) and U+212A (Kelvin sign) fold into the
+  /// letters of username/password/email/auth (Go folds to the smallest rune of the SimpleFold
+  /// orbit, so "uſername" sets Username). `lowercased()` would also fold e.g. "İ" to "i̇".
+  static func goFoldedFieldName(_ key: String) -> String {
+    var folded = String.UnicodeScalarView()
+    for scalar in key.unicodeScalars {
+      switch scalar.value {
+      case 0x41...0x5A: folded.append(Unicode.Scalar(scalar.value + 0x20)!)
+      case 0x017F: folded.append("s")
+      case 0x212A: folded.append("k")
+      default: folded.append(scalar)
+      }
+    }
+    return String(folded)
+  }
+
+  /// The kubelet's decodeDockerConfigFieldAuth: padded base64 (StdEncoding) when the field, trimmed
+  /// of white space, ends in `=`, unpadded (RawStdEncoding) otherwise; either way the field itself is
+  /// decoded untrimmed, so only `\r` and `\n` may surround it. Then split at the first `:`.
+  ///
+  /// Stricter in one way: a credential that is not UTF-8 is refused (Go keeps the raw bytes, but a
+  /// JSON response can only carry them as U+FFFD, which is not the credential).
+  static func decodeAuthField(_ field: String) -> (username: String, password: String)? {
+    // strings.TrimSpace's ASCII set; non-ASCII white space fails decoding below either way.
+    let trimmedLast = field.utf8.last { !($0 == 0x20 || (0x09...0x0D).contains($0)) }
+    let padded = trimmedLast == UInt8(ascii: "=")
+    guard let decoded = Base64.decode(field, padding: padded ? .required : .forbidden),
+      let text = String(validating: decoded, as: UTF8.self),
+      let colon = text.utf8.firstIndex(of: UInt8(ascii: ":"))
+    else { return nil }
+    return (String(text[..<colon]), String(text[text.utf8.index(after: colon)...]))
   }
 }

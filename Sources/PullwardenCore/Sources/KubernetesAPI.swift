@@ -109,7 +109,8 @@ enum Kubeconfig {
       result.caFile = FileIO.resolve(file, relativeTo: FileIO.directoryName(path))
     }
     if let data = try cluster.string("certificate-authority-data"), !data.isEmpty {
-      guard let pem = Base64.decode(data) else {
+      // A []byte field, which client-go decodes with base64.StdEncoding: padding is required.
+      guard let pem = Base64.decode(data, padding: .required) else {
         throw cluster.error("\"certificate-authority-data\" is not base64", at: "certificate-authority-data")
       }
       result.caData = pem

@@ -52,7 +52,8 @@ public struct KubernetesSecret: Sendable {
     var data: [String: [UInt8]] = [:]
     if let encoded = try object.stringMap("data") {
       for (key, value) in encoded {
-        guard let bytes = Base64.decode(value) else {
+        // Go decodes []byte JSON fields with base64.StdEncoding: padding is required.
+        guard let bytes = Base64.decode(value, padding: .required) else {
           throw object.document.error("data value is not valid base64", at: object.path.appending("data").appending(key))
         }
         data[key] = bytes

@@ -1,18 +1,30 @@
 /// Base64 decoding for the two alphabets Pullwarden meets: standard (docker `auth` fields, Secret
 /// `data`) and URL-safe (JWT segments).
 ///
-/// Go's decoders are strict about the alphabet and about padding when it is present; so is this one.
-/// Line breaks (`\r`, `\n`) are skipped, as Go's StdEncoding does, because `kubectl` and editors wrap.
+/// Mirrors Go's encoding/base64 decoders (non-strict mode): the alphabet is strict, `\r` and `\n` are
+/// skipped anywhere (Go's decoders do, and `kubectl` and editors wrap), any other byte outside the
+/// alphabet is an error, and bits past the last full byte are ignored.
 public enum Base64 {
   public enum Alphabet: Sendable {
     case standard
     case urlSafe
   }
 
-  /// The decoded bytes, or nil when `text` is not valid base64 in `alphabet`.
+  /// How `=` padding is treated, matching one of Go's encodings.
+  public enum Padding: Sendable {
+    /// `base64.StdEncoding` / `URLEncoding`: the text is whole quartets, the last one padded with
+    /// `=` as needed. What Go uses for `[]byte` fields in JSON (Secret `data`, kubeconfig CA data).
+    case required
+    /// `base64.RawStdEncoding` / `RawURLEncoding`: no padding at all; `=` is an illegal byte.
+    case forbidden
+    /// Either of the above (JWT segments, which some issuers pad).
+    case optional
+  }
+
+  /// The decoded bytes, or nil when `text` is not valid base64 in `alphabet` with `padding`.
   ///
-  /// Padding is optional; when present it must be correct (so "YQ" and "YQ==" decode, "YQ=" does not).
-  public static func decode(_ text: String, alphabet: Alphabet = .standard) -> [UInt8]? {
+  /// When padding is present it must be correct: "YQ==" decodes, "YQ=" and "YQ===" do not.
+  public static func decode(_ text: String, alphabet: Alphabet = .standard, padding mode: Padding) -> [UInt8]? {
     var values: [UInt8] = []
     values.reserveCapacity(text.utf8.count)
     var padding = 0
@@ -29,7 +41,9 @@ public enum Base64 {
     }
     let remainder = values.count % 4
     if remainder == 1 { return nil }
-    if padding > 0 && (padding > 2 || (values.count + padding) % 4 != 0) { return nil }
+    if padding > 0 && (mode == .forbidden || padding > 2 || (values.count + padding) % 4 != 0) { return nil }
+    // Go's padded decoders reject a final quartet that is neither full nor padded.
+    if padding == 0 && mode == .required && remainder != 0 { return nil }
 
     var output: [UInt8] = []
     output.reserveCapacity(values.count * 3 / 4)

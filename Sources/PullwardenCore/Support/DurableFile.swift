@@ -10,10 +10,15 @@ extension FileIO {
   /// Replaces the file at `path` with `bytes` so that readers see either the old or the new content,
   /// and the new content survives a crash once this returns.
   ///
-  /// The bytes go to a hidden temporary file in the same directory (`.<name>.<pid>.<n>.tmp`: a leading
-  /// dot and a `.tmp` suffix, both of which the kubelet's record lister skips), which is fsync'd and
-  /// renamed over `path`; then the directory is fsync'd so the rename itself is durable. On failure the
-  /// temporary file is removed and `path` is untouched.
+  /// The bytes go to a temporary file (`.<name>.<pid>.<n>.tmp`) in the directory's own
+  /// `.pullwarden-tmp/` folder, which is fsync'd and renamed over `path`; then the directory is fsync'd
+  /// so the rename itself is durable. On failure the temporary file is removed and `path` is untouched.
+  ///
+  /// A writer killed mid-way leaves its temporary file behind. Keeping them in a folder of their own
+  /// lets every later write sweep them cheaply (`sweepTemporaryFiles`: those of processes that no
+  /// longer exist), where a sweep of the directory itself would read every record there; so no
+  /// temporary file survives the next write in the same directory. The folder is removed when empty,
+  /// and its name starts with a dot, which the kubelet's record lister skips.
   ///
   /// - Parameter durable: false skips both fsyncs, for caches that are rebuilt when lost: the rename
   ///   still makes the replacement atomic, but a crash may leave the old content.
@@ -22,12 +27,19 @@ extension FileIO {
   ) throws(SystemError) {
     let directory = directoryName(path)
     let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
+    var scratch = try temporaryDirectory(in: directory)
     var fd: Int32 = -1
     var temporary = ""
     for attempt in 0..<100 {
-      temporary = directory + "/." + name + ".\(getpid()).\(temporarySerial.add(1, ordering: .relaxed).newValue + attempt).tmp"
+      temporary = scratch + "/." + name + ".\(getpid()).\(temporarySerial.add(1, ordering: .relaxed).newValue + attempt).tmp"
       fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode)
-      if fd >= 0 || errno != EEXIST { break }
+      if fd >= 0 { break }
+      // Another writer removed the (then empty) folder between our mkdir and open: make it again.
+      if errno == ENOENT {
+        scratch = try temporaryDirectory(in: directory)
+        continue
+      }
+      if errno != EEXIST { break }
     }
     guard fd >= 0 else { throw SystemError("create", temporary) }
     var failure: SystemError?
@@ -44,6 +56,39 @@ extension FileIO {
       throw failure
     }
     if durable { try syncDirectory(directory) }
+    sweepTemporaryFiles(in: scratch)
+    // Left empty, the folder goes too (it fails, harmlessly, while another write is in it), so a
+    // directory shows nothing of it between writes.
+    rmdir(scratch)
+  }
+
+  /// The folder of temporary files beside `directory`'s files: created (0700) when missing, refused
+  /// when something else (a symbolic link, a file) has its name.
+  static func temporaryDirectory(in directory: String) throws(SystemError) -> String {
+    let path = directory + "/" + temporaryDirectoryName
+    if mkdir(path, 0o700) == 0 { return path }
+    guard errno == EEXIST else { throw SystemError("create directory", path) }
+    var info = stat()
+    if lstat(path, &info) != 0 { throw SystemError("stat", path) }
+    guard info.st_mode & S_IFMT == S_IFDIR else { throw SystemError("create directory", path, code: ENOTDIR) }
+    return path
+  }
+
+  /// The name of the temporary-file folder inside each directory Pullwarden writes.
+  public static let temporaryDirectoryName = ".pullwarden-tmp"
+
+  /// Removes the temporary files in `folder` whose writer (the process id in the name) no longer
+  /// exists. Another process's live write is never touched; a name that does not parse is left to
+  /// `records gc`. Failures are ignored: a leftover costs only space.
+  public static func sweepTemporaryFiles(in folder: String) {
+    guard let names = try? directoryEntries(folder) else { return }
+    let own = getpid()
+    for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
+      // .<name>.<pid>.<n>.tmp: the pid is the second-to-last dot-separated part before "tmp".
+      let parts = name.split(separator: ".", omittingEmptySubsequences: false)
+      guard parts.count >= 4, let pid = pid_t(parts[parts.count - 3]), pid > 0, pid != own else { continue }
+      if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
+    }
   }
 
   /// Whether `name` is one of `replaceFile`'s temporary files: `.<name>.<pid>.<n>.tmp`.

@@ -14,6 +14,8 @@ public struct PullwardenError: Error, Sendable, Equatable, CustomStringConvertib
     case source
     /// The on-disk record store.
     case records
+    /// The answer could not be written (stdout closed or failing).
+    case output
   }
 
   public var kind: Kind

@@ -61,7 +61,14 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
 
   public var description: String { rfc3339 }
 
-  /// Parses RFC 3339 (`2024-10-21T12:26:40Z`, fractional seconds and numeric offsets allowed).
+  /// Parses RFC 3339 exactly as Go's `time.Parse(time.RFC3339, text)` does (what `metav1.Time`
+  /// reads): `2024-10-21T12:26:40Z`, fractional seconds and numeric offsets allowed.
+  ///
+  /// Go's rules, which are narrower than RFC 3339 in places and wider in others: upper-case `T` and
+  /// `Z` only; a 4-digit year and 2-digit month, day, minute and second, but a 1- or 2-digit hour;
+  /// no leap second (60); a fraction after `.` or `,` of any length (digits past the ninth are
+  /// dropped); offsets `±hh:mm` with hh at most 24 and mm at most 60. Instants outside Int64
+  /// nanoseconds (before 1677 or after 2262), which Go accepts, are refused here.
   public init?(rfc3339 text: String) {
     let b = Array(text.utf8)
     func digits(_ start: Int, _ count: Int) -> Int64? {
@@ -73,36 +80,37 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
       }
       return value
     }
-    guard b.count >= 20,
-      let year = digits(0, 4), b[4] == UInt8(ascii: "-"),
-      let month = digits(5, 2), b[7] == UInt8(ascii: "-"),
-      let day = digits(8, 2), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"),
-      let hour = digits(11, 2), b[13] == UInt8(ascii: ":"),
-      let minute = digits(14, 2), b[16] == UInt8(ascii: ":"),
-      let second = digits(17, 2),
-      (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour < 24, minute < 60, second < 61
+    func isDigit(_ i: Int) -> Bool { i < b.count && b[i] >= 48 && b[i] <= 57 }
+    // Go's layout element "15" takes one or two digits.
+    let hourDigits = isDigit(12) ? 2 : 1
+    let h = 11 + hourDigits  // index of the ':' after the hour
+    guard let year = digits(0, 4), b.count > 4, b[4] == UInt8(ascii: "-"),
+      let month = digits(5, 2), b.count > 7, b[7] == UInt8(ascii: "-"),
+      let day = digits(8, 2), b.count > 10, b[10] == UInt8(ascii: "T"),
+      let hour = digits(11, hourDigits), b.count > h, b[h] == UInt8(ascii: ":"),
+      let minute = digits(h + 1, 2), b.count > h + 3, b[h + 3] == UInt8(ascii: ":"),
+      let second = digits(h + 4, 2),
+      (1...12).contains(month), day >= 1, day <= daysInMonth(year, month), hour < 24, minute < 60, second < 60
     else { return nil }
-    var index = 19
+    var index = h + 6
     var nanos: Int64 = 0
-    if index < b.count && b[index] == UInt8(ascii: ".") {
+    if index + 1 < b.count && (b[index] == UInt8(ascii: ".") || b[index] == UInt8(ascii: ",")) && isDigit(index + 1) {
       index += 1
       var scale: Int64 = 100_000_000
-      let start = index
-      while index < b.count, b[index] >= 48, b[index] <= 57 {
+      while isDigit(index) {
         nanos += Int64(b[index] - 48) * scale
         scale /= 10
         index += 1
       }
-      if index == start { return nil }
     }
     guard index < b.count else { return nil }
     var offsetSeconds: Int64 = 0
     switch b[index] {
-    case UInt8(ascii: "Z"), UInt8(ascii: "z"):
+    case UInt8(ascii: "Z"):
       index += 1
     case UInt8(ascii: "+"), UInt8(ascii: "-"):
       guard let oh = digits(index + 1, 2), b.count > index + 3, b[index + 3] == UInt8(ascii: ":"),
-        let om = digits(index + 4, 2), oh < 24, om < 60
+        let om = digits(index + 4, 2), oh <= 24, om <= 60
       else { return nil }
       offsetSeconds = (oh * 3600 + om * 60) * (b[index] == UInt8(ascii: "+") ? 1 : -1)
       index += 6
@@ -114,9 +122,9 @@ public struct Timestamp: Comparable, Hashable, Sendable, CustomStringConvertible
     let seconds = days * 86_400 + hour * 3600 + minute * 60 + second - offsetSeconds
     // Nanoseconds in an Int64 reach from 1677 to 2262; times outside are refused, not trapped on
     // (they arrive in files Pullwarden must never crash on).
-    let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-    let (total, overflowAgain) = scaled.addingReportingOverflow(nanos)
-    guard !overflow && !overflowAgain else { return nil }
+    // In 128 bits: the earliest instant (1677-09-21T00:12:43.145224192Z) overflows Int64 as
+    // whole seconds before its fraction is added.
+    guard let total = Int64(exactly: Int128(seconds) * 1_000_000_000 + Int128(nanos)) else { return nil }
     self.init(nanosecondsSinceEpoch: total)
   }
 }

@@ -25,7 +25,7 @@ public struct JWT: Sendable {
   }
 
   private static func object(_ part: Substring.UTF8View.SubSequence, part name: String) throws(DecodeError) -> JSONObject {
-    guard let bytes = Base64.decode(String(decoding: part, as: UTF8.self), alphabet: .urlSafe) else {
+    guard let bytes = Base64.decode(String(decoding: part, as: UTF8.self), alphabet: .urlSafe, padding: .optional) else {
       throw DecodeError(description: "has a \(name) that is not base64url")
     }
     let value: JSONValue
