@@ -144,7 +144,8 @@ struct RecordsCommand: ParsableCommand {
                                which have no expiry files, never expire).
         Always: removes expiry and lock files whose record is gone, and Pullwarden's temporary files \
         (.<name>.<pid>.<n>.tmp) older than an hour in pulled/, pulling/ and every pullwarden-* directory \
-        (the Secret-files index too); a temporary file a writer may still rename is never that old.
+        (the Secret-files index too) and their .pullwarden-tmp/ folders; a temporary file a writer may \
+        still rename is never that old.
         Never: deletes a record, touches a pull intent (pulling/), or changes an unreadable record or one \
         naming another imageRef (each of those forces re-verification already).
         --dry-run says what would change and changes nothing.

@@ -40,9 +40,14 @@ import Testing
       expected.append(leave("\(sub)/.sha256-\(sub).4242.1.tmp", age: stale))
     }
     expected.append(leave("pullwarden-index/.secret-files-0123456789abcdef.99.7.tmp", age: stale))
+    // Where replaceFile writes them now: each directory's .pullwarden-tmp/ folder.
+    for sub in ["pulled", "pullwarden-index"] {
+      expected.append(leave("\(sub)/\(FileIO.temporaryDirectoryName)/.x-\(sub).4243.2.tmp", age: stale))
+    }
     // What stays: a temporary file a writer may still rename, files that are not temporary files,
     // and temporary-looking files outside the store's directories.
     let fresh = leave("pullwarden-index/.secret-files-0123456789abcdef.100.8.tmp", age: .minutes(59))
+    let freshInFolder = leave("pulled/\(FileIO.temporaryDirectoryName)/.sha256-live.101.9.tmp", age: .minutes(59))
     let index = leave("pullwarden-index/secret-files-0123456789abcdef", age: stale)
     let intent = leave("pulling/sha256-intent", age: stale)
     let foreign = leave("elsewhere/.x.1.2.tmp", age: stale)
@@ -55,7 +60,7 @@ import Testing
     let removed = try RecordStore(directory: root).removeLeftovers(now: now, dryRun: false)
     #expect(removed.sorted() == expected.sorted())
     for path in expected { #expect(try FileIO.status(path) == nil, "\(path)") }
-    for path in [fresh, index, intent, foreign, kubeletStyle] { #expect(try FileIO.status(path) != nil, "\(path)") }
+    for path in [fresh, freshInFolder, index, intent, foreign, kubeletStyle] { #expect(try FileIO.status(path) != nil, "\(path)") }
     #expect(RecordStore.temporaryFileStaleAfter == .hours(1))
   }
 

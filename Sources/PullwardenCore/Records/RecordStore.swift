@@ -480,11 +480,17 @@ public struct RecordStore: Sendable {
   public static let temporaryFileStaleAfter = GoDuration.hours(1)
 
   /// The directories that may hold Pullwarden's temporary files: `pulled/`, `pulling/` and every
-  /// `pullwarden-*` directory (expiry, locks, the Secret-files index, ...), those that exist.
+  /// `pullwarden-*` directory (expiry, locks, the Secret-files index, ...), each with its
+  /// `.pullwarden-tmp/` folder (where `FileIO.replaceFile` writes them; older versions wrote them
+  /// beside the files), those that exist.
   func directoriesWithTemporaryFiles() throws -> [String] {
     var directories: [String] = []
     for name in try Self.entries(directory) where name == "pulled" || name == "pulling" || name.hasPrefix("pullwarden-") {
-      if try FileIO.status(directory + "/" + name)?.type == .directory { directories.append(directory + "/" + name) }
+      let path = directory + "/" + name
+      guard try FileIO.status(path)?.type == .directory else { continue }
+      directories.append(path)
+      let scratch = path + "/" + FileIO.temporaryDirectoryName
+      if try FileIO.status(scratch)?.type == .directory { directories.append(scratch) }
     }
     return directories
   }
