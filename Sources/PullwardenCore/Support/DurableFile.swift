@@ -66,12 +66,20 @@ extension FileIO {
   /// when something else (a symbolic link, a file) has its name.
   static func temporaryDirectory(in directory: String) throws(SystemError) -> String {
     let path = directory + "/" + temporaryDirectoryName
-    if mkdir(path, 0o700) == 0 { return path }
-    guard errno == EEXIST else { throw SystemError("create directory", path) }
-    var info = stat()
-    if lstat(path, &info) != 0 { throw SystemError("stat", path) }
-    guard info.st_mode & S_IFMT == S_IFDIR else { throw SystemError("create directory", path, code: ENOTDIR) }
-    return path
+    // Another writer may remove the folder (empty after its write) between our mkdir and lstat: then
+    // make it again. Each retry means another process finished a write, so a few always suffice.
+    for _ in 0..<100 {
+      if mkdir(path, 0o700) == 0 { return path }
+      guard errno == EEXIST else { throw SystemError("create directory", path) }
+      var info = stat()
+      if lstat(path, &info) != 0 {
+        if errno == ENOENT { continue }
+        throw SystemError("stat", path)
+      }
+      guard info.st_mode & S_IFMT == S_IFDIR else { throw SystemError("create directory", path, code: ENOTDIR) }
+      return path
+    }
+    throw SystemError("create directory", path, code: EAGAIN)
   }
 
   /// The name of the temporary-file folder inside each directory Pullwarden writes.
