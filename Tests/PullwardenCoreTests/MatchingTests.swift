@@ -34,7 +34,9 @@ import Testing
     ("k*.io", "quay.io", false),
     ("app*.k8s.io", "app1.k8s.io/x", true),
     ("k8s.*", "k8s.io/x", true),
-    ("reg[0-9].io", "reg7.io/x", true),
+    // A character class in a host: Go's url.Parse (1.24.8 / 1.25.2 and later) rejects "[" there
+    // unless it opens an IPv6 literal, so current kubelets never match it.
+    ("reg[0-9].io", "reg7.io/x", false),
     ("reg[^0-9].io", "reg7.io/x", false),
     // url.Parse reads "?" as the start of a query: the host is "reg", one label.
     ("reg?.io", "reg7.io/x", false),
@@ -56,6 +58,7 @@ import Testing
     ("*.myregistry.io/*", "glob"),
     ("registry.io:abc", "not a number"),
     ("reg[a-z].io:5000", "port"),
+    ("reg[0-9].io", "URL parsing"),
     ("registry .io", "white space"),
     ("registry.io?x", "\"?\""),
     ("reg[a-.io", "character class"),

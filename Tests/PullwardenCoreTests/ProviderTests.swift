@@ -91,11 +91,10 @@ final class WarningLog: Sendable {
         - {name: a, type: dockerConfig, matchImages: ['registry.io'], path: a.json}
         - {name: b, type: dockerConfig, matchImages: ['registry.io'], path: b.json}
       """, image: "registry.io/team/app")
-    #expect(keys(outcome) == ["registry.io/team", "registry.io", "registry.i[o]"])
+    #expect(keys(outcome) == ["registry.io/team", "registry.io", "registry.io#2"])
     #expect(users(outcome) == ["team", "first", "second"])
-    // The alias matches exactly what the key matches.
-    #expect(ImagePattern(unvalidated: "registry.i[o]").matches("registry.io/team/app"))
-    #expect(!ImagePattern(unvalidated: "registry.i[o]").matches("registry.ia/team/app"))
+    // The kubelet files the alias under the key itself (its URL parse drops the fragment).
+    #expect(RegistryKey(normalizing: "registry.io#2")?.text == "registry.io")
   }
 
   @Test func identicalCredentialsAreReturnedOnceButBothOriginsHandedOut() throws {
@@ -107,19 +106,19 @@ final class WarningLog: Sendable {
     #expect(outcome.handedOut.compactMap(\.origin.secret?.name) == ["a", "b"])
   }
 
-  @Test func portedKeysCannotBeAliasedAndAreReported() throws {
+  /// Every kind of key can be aliased, a ported host too, so no credential is ever left out.
+  @Test func portedKeysAreAliasedToo() throws {
     directory.write("a.json", #"{"auths":{"r.io:5000":{"username":"first"}}}"#)
     directory.write("b.json", #"{"auths":{"r.io:5000":{"username":"second"}}}"#)
-    let warnings = WarningLog()
     let outcome = try provide(
       """
       sources:
         - {name: a, type: dockerConfig, matchImages: ['r.io:5000'], path: a.json}
         - {name: b, type: dockerConfig, matchImages: ['r.io:5000'], path: b.json}
-      """, image: "r.io:5000/app", warnings: warnings)
-    #expect(users(outcome) == ["first"])
-    #expect(outcome.handedOut.count == 1)
-    #expect(warnings.all.contains { $0.contains("source \"b\"") && $0.contains("cannot be aliased") })
+      """, image: "r.io:5000/app")
+    #expect(keys(outcome) == ["r.io:5000", "r.io:5000#2"])
+    #expect(users(outcome) == ["first", "second"])
+    #expect(outcome.handedOut.count == 2)
   }
 
   @Test func missIsCachedBrieflyForTheImageOnly() throws {
@@ -182,16 +181,13 @@ final class WarningLog: Sendable {
     }
   }
 
-  @Test func aliasesSortBelowTheirKeyAndEachOther() {
-    let aliases = AuthKeys.aliasKeys(for: "registry.io/team")
-    #expect(aliases.prefix(3) == ["registry.i[o]/team", "registry.[i]o/team", "registr[y].io/team"])
-    var previous = "registry.io/team"
-    for alias in aliases {
-      #expect(alias.utf8.lexicographicallyPrecedes(previous.utf8))
-      #expect(ImagePattern(unvalidated: alias).matches("registry.io/team/app"))
-      previous = alias
+  /// Aliases are the key with a fragment, which the kubelet's keyring drops (Go's url.Parse): each
+  /// files its credential under the key itself, whatever the key holds (port, glob, path).
+  @Test func aliasesAreTheSameKeyToTheKubelet() {
+    for key in ["registry.io/team", "r.io:5000", "*.r.io", "registry.io"] {
+      let aliases = Array(AuthKeys.aliasKeys(for: key).prefix(3))
+      #expect(aliases == [key + "#2", key + "#3", key + "#4"])
+      for alias in aliases { #expect(RegistryKey(normalizing: alias)?.text == key, "\(alias)") }
     }
-    #expect(AuthKeys.aliasKeys(for: "r.io:5000").isEmpty)
-    #expect(AuthKeys.aliasKeys(for: "*.r.io").isEmpty)
   }
 }

@@ -71,7 +71,7 @@ import Testing
 
     // New and removed files.
     directory.write("secrets/d.yaml", secret("d", registry: "a.io", user: "dave", password: "one"))
-    #expect(try provide("a.io/app") == ["a.io=alice:two", "a.i[o]=dave:one"])
+    #expect(try provide("a.io/app") == ["a.io=alice:two", "a.io#2=dave:one"])
     #expect(unlink(directory.path + "/secrets/a.yaml") == 0)
     #expect(try provide("a.io/app") == ["a.io=dave:one"])
     #expect(!(try indexText()).contains("a.yaml"))

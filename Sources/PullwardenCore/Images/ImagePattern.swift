@@ -181,15 +181,11 @@ struct GoURL {
     self.path = path
   }
 
-  /// Go's parseHost for http(s) URLs, except for brackets (below).
+  /// Go's parseHost for http(s) URLs. Since Go 1.24.8 and 1.25.2 (CVE-2025-47912) it rejects "[" in
+  /// a host unless it opens a valid IPv6 literal, so current kubelets never match a key or pattern
+  /// with a character class in its host; Pullwarden follows them.
   private static func parseHost(_ host: ArraySlice<UInt8>) -> [UInt8]? {
     let colon = UInt8(ascii: ":")
-    // KNOWN GAP, kept on purpose for now: Go rejects "[" in a host unless it opens a valid IPv6
-    // literal (since Go 1.24.8 and 1.25.2, CVE-2025-47912), so the kubelet never matches a key
-    // with a character class in its host. Provider's key aliases ("registry.i[o]") rely on such
-    // keys, so enforcing the rule here needs a new alias scheme first; until then bracketed hosts
-    // are read as before (URLLocation's own split) and GoVectorTests lists them as known issues.
-    if host.contains(UInt8(ascii: "[")) { return Array(host) }
     if let open = host.lastIndex(of: UInt8(ascii: "[")) {
       // "invalid IP-literal": a bracket anywhere but at the start.
       guard open == host.startIndex, let close = host.lastIndex(of: UInt8(ascii: "]")) else { return nil }

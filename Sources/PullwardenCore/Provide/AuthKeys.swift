@@ -3,18 +3,19 @@
 /// The kubelet tries every key that matches an image, in reverse byte order of the keys, and a JSON
 /// object holds each key once. Credentials under distinct keys keep their keys: reverse order then
 /// puts `quay.io/team` before `quay.io`, the more specific first. When several credentials share a
-/// key, the first keeps it and each later one gets an *alias*: the same key with one host letter
-/// written as a one-character glob class (`registry.io` → `registry.i[o]` → `registry.[i]o`). An
-/// alias matches exactly the images the key matches, and sorts after it, so the kubelet tries the
-/// credentials in preference order. Hosts with a port cannot be aliased (the kubelet cannot split
-/// `host[x]:port`), nor can hosts that are already globs; later credentials for such keys are
-/// dropped and reported.
+/// key, the first keeps it and each later one gets an *alias*: the key with a URL fragment
+/// (`registry.io#2`, `registry.io#3`, …). The kubelet's keyring parses every key as a URL
+/// (`BasicDockerKeyring.Add`) and drops the fragment, so an alias files its credential under the very
+/// same key: the kubelet keeps them all and tries each for every image the key matches, in an order of
+/// its own (Go map order). Every kind of key can be aliased this way: ported hosts, globs, paths.
+///
+/// An earlier scheme wrote one host letter as a glob class (`registry.i[o]`) to keep the order, but
+/// since Go 1.24.8 / 1.25.2 the kubelet's URL parser rejects a `[` in a host, so such a key was
+/// skipped and its credential lost (found by the Go vectors, `scripts/generate-go-vectors`).
 public enum AuthKeys {
   public struct Assignment: Sendable {
-    /// Entries in the order the kubelet will try them.
+    /// Entries, each key's credentials together, keys in the order the kubelet tries them.
     public var auth: [(key: String, credential: RegistryCredential)]
-    /// Credentials that could not be given a distinct key.
-    public var dropped: [SuppliedCredential]
   }
 
   public static func assign(_ supplied: [SuppliedCredential]) -> Assignment {
@@ -34,43 +35,27 @@ public enum AuthKeys {
     }
 
     var used = Set(order)
-    var auth: [(key: String, credential: RegistryCredential)] = []
-    var dropped: [SuppliedCredential] = []
+    var entries: [(group: String, key: String, credential: RegistryCredential)] = []
     for key in order {
       let group = groups[key]!
-      auth.append((key, group[0].credential))
-      guard group.count > 1 else { continue }
-      var aliases = aliasKeys(for: key).filter { !used.contains($0) }.makeIterator()
+      entries.append((key, key, group[0].credential))
+      var aliases = aliasKeys(for: key).lazy.filter { !used.contains($0) }.makeIterator()
       for extra in group.dropFirst() {
-        if let alias = aliases.next() {
-          used.insert(alias)
-          auth.append((alias, extra.credential))
-        } else {
-          dropped.append(extra)
-        }
+        // The sequence never ends, and a source's keys cannot use '#' (normalizing drops fragments).
+        let alias = aliases.next()!
+        used.insert(alias)
+        entries.append((key, alias, extra.credential))
       }
     }
-    auth.sort { $1.key.utf8.lexicographicallyPrecedes($0.key.utf8) }
-    return Assignment(auth: auth, dropped: dropped)
+    // Reverse byte order of the keys the kubelet files them under; a key's aliases stay after it.
+    let sorted = entries.enumerated().sorted { a, b in
+      a.element.group == b.element.group ? a.offset < b.offset : b.element.group.utf8.lexicographicallyPrecedes(a.element.group.utf8)
+    }
+    return Assignment(auth: sorted.map { ($0.element.key, $0.element.credential) })
   }
 
-  /// Keys equivalent to `key` for matching, each sorting below the previous one, or none when the
-  /// host has a port or glob characters.
-  static func aliasKeys(for key: String) -> [String] {
-    let slash = key.firstIndex(of: "/") ?? key.endIndex
-    let host = key[..<slash]
-    let path = key[slash...]
-    if host.contains(where: { ":*?[]\\".contains($0) }) { return [] }
-    var aliases: [String] = []
-    // Right to left: wrapping an earlier letter yields a smaller string than wrapping a later one,
-    // and '[' sorts below every lower-case letter, so each alias sorts below the one before.
-    var index = host.endIndex
-    while index > host.startIndex {
-      index = host.index(before: index)
-      let character = host[index]
-      guard let ascii = character.asciiValue, ascii >= UInt8(ascii: "a"), ascii <= UInt8(ascii: "z") else { continue }
-      aliases.append(String(host[..<index]) + "[" + String(character) + "]" + String(host[host.index(after: index)...]) + path)
-    }
-    return aliases
+  /// Keys the kubelet files under the same key as `key`: `key#2`, `key#3`, … (endless, lazily).
+  static func aliasKeys(for key: String) -> some Sequence<String> {
+    (2...).lazy.map { key + "#\($0)" }
   }
 }

@@ -43,18 +43,13 @@ public struct Provider: Sendable {
     if supplied.isEmpty { return miss(request, matched: matched) }
 
     let assignment = AuthKeys.assign(supplied)
-    for lost in assignment.dropped {
-      diagnostics.warn(
-        "credential from source \"\(lost.sourceName)\" for \(lost.key) not returned: another credential already uses that key and it cannot be aliased")
-    }
     var duration = Self.cacheDuration(
       configured: consulted.map(\.common.cacheDuration).min()!, expiries: supplied.compactMap(\.expiresAt), now: now,
       skew: config.expirySkew)
     if context.advice.isIncomplete { duration = min(duration, config.missCacheDuration) }
     let response = CredentialProviderResponse(
       apiVersion: request.apiVersion, cacheKeyType: scope, cacheDuration: duration, auth: assignment.auth)
-    let droppedKeys = Set(assignment.dropped.map { ObjectIdentifierKey($0) })
-    let handedOut = supplied.filter { $0.key.matches(image) && !droppedKeys.contains(ObjectIdentifierKey($0)) }
+    let handedOut = supplied.filter { $0.key.matches(image) }
     return Outcome(response: response, handedOut: handedOut, matchedSources: matched.map(\.common.name))
   }
 
@@ -95,20 +90,5 @@ public struct Provider: Sendable {
     let response = CredentialProviderResponse(
       apiVersion: request.apiVersion, cacheKeyType: .image, cacheDuration: config.missCacheDuration, auth: [])
     return Outcome(response: response, handedOut: [], matchedSources: matched.map(\.common.name))
-  }
-}
-
-/// Identity of a supplied credential for set membership (key, credential and origin).
-private struct ObjectIdentifierKey: Hashable {
-  var key: String
-  var credential: RegistryCredential
-  var origin: CredentialOrigin
-  var source: String
-
-  init(_ item: SuppliedCredential) {
-    key = item.key.text
-    credential = item.credential
-    origin = item.origin
-    source = item.sourceName
   }
 }
