@@ -142,7 +142,10 @@ struct RecordsCommand: ParsableCommand {
         --older-than DURATION  retires records not updated or handed out for that long.
         --expired              retires records whose every credential has expired (a kubelet's records, \
                                which have no expiry files, never expire).
-        Always: removes expiry and lock files whose record is gone, and temporary files older than an hour.
+        Always: removes expiry and lock files whose record is gone, and Pullwarden's temporary files \
+        (.<name>.<pid>.<n>.tmp) older than an hour in pulled/, pulling/ and every pullwarden-* directory \
+        (the Secret-files index too) and their .pullwarden-tmp/ folders; a temporary file a writer may \
+        still rename is never that old.
         Never: deletes a record, touches a pull intent (pulling/), or changes an unreadable record or one \
         naming another imageRef (each of those forces re-verification already).
         --dry-run says what would change and changes nothing.

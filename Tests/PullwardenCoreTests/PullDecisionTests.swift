@@ -189,6 +189,8 @@ private let testSA = ImagePullServiceAccount(uid: "test-sa-uid", namespace: "def
 struct MemoryRecords: PullRecordLookup {
   var pulled: [String: RecordStore.Pulled]
   var intents: Set<String> = []
+  /// true to stand for Pullwarden's store, false for the kubelet's.
+  var keyedByImageName = false
 
   init(_ pulled: [String: RecordStore.Pulled], intents: Set<String> = []) {
     self.pulled = pulled

@@ -38,7 +38,11 @@ public struct PullwardenConfig: Sendable {
   public static func load(path: String) throws(PullwardenError) -> PullwardenConfig {
     let bytes: [UInt8]
     do {
-      bytes = try FileIO.readFile(path, limit: sizeLimit)
+      // The config decides which files are credentials and where records go: only root (or the
+      // user running Pullwarden) may be able to write it.
+      bytes = try FileIO.readFile(path, limit: sizeLimit, trusted: true)
+    } catch let untrusted as UntrustedFile {
+      throw PullwardenError(.config, untrusted.description, at: "config file")
     } catch {
       throw PullwardenError(.config, "cannot read config: \(error)")
     }
@@ -61,6 +65,11 @@ public struct PullwardenConfig: Sendable {
     if !baseDirectory.hasPrefix("/") { baseDirectory = FileIO.resolve(baseDirectory, relativeTo: FileIO.currentDirectory()) }
     let recordsText = try root.string("recordsDir") ?? defaultRecordsDirectory
     if recordsText.isEmpty { throw root.error("\"recordsDir\" must not be empty", at: "recordsDir") }
+    if RecordStore.looksLikeKubeletDirectory(path: recordsText) {
+      throw root.error(
+        "\"recordsDir\" names the kubelet's image_manager directory: Pullwarden must never write into the kubelet's own pull records; give it a directory of its own (default \(defaultRecordsDirectory))",
+        at: "recordsDir")
+    }
     let defaultCacheDuration = try nonNegativeDuration(root, "defaultCacheDuration") ?? defaultCacheDurationValue
     let missCacheDuration = try nonNegativeDuration(root, "missCacheDuration") ?? defaultMissCacheDurationValue
 

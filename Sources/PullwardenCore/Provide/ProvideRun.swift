@@ -29,6 +29,9 @@ public enum ProvideRun {
     defer { diagnostics.summarize() }
     let config = try PullwardenConfig.load(path: configPath)
     let request = try CredentialProviderRequest.decode(input)
+    // Before any source reads its index there or any record is written: never the kubelet's own
+    // records, never a directory someone else could plant records in.
+    try RecordStore(directory: config.recordsDirectory).checkUsableForProvide()
     let outcome = try Provider(config: config).provide(
       request, now: now, diagnostics: diagnostics, stateDirectory: config.recordsDirectory)
     let recorder = PullRecorder(directory: config.recordsDirectory)

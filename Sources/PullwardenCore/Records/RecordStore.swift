@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// A directory of pull records in the kubelet's layout, shared by every process on the node.
 ///
 /// ```
@@ -135,11 +141,15 @@ public struct RecordStore: Sendable {
     case unreadable(String)
   }
 
-  /// Reads and decodes one record file; a symbolic link, a directory or an oversized file is unreadable.
+  /// Reads and decodes one record file; a symbolic link, a directory, an oversized file, or a file
+  /// that someone other than root or the user running Pullwarden could have written (`FileTrust`,
+  /// checked on the open descriptor) is unreadable: never evidence, so the image must be re-verified.
   static func load<T>(_ path: String, decode: ([UInt8], String) throws(PullwardenError) -> T) -> Loaded<T> {
     let bytes: [UInt8]
     do {
-      bytes = try FileIO.readFile(path, limit: fileSizeLimit, followLinks: false)
+      bytes = try FileIO.readFile(path, limit: fileSizeLimit, followLinks: false, trusted: true)
+    } catch let untrusted as UntrustedFile {
+      return .unreadable(untrusted.description)
     } catch let error as SystemError {
       if error.isNotFound { return .absent }
       return .unreadable(error.isSymbolicLink ? "\(path) is a symbolic link" : error.description)
@@ -337,6 +347,66 @@ public struct RecordStore: Sendable {
         .records, "not a records directory: it has neither pulled/ nor pulling/ (the kubelet's is <root-dir>/image_manager)",
         at: directory)
     }
+    try checkTrust()
+  }
+
+  /// Refuses the records directory, or any directory in it (`pulled/`, `pulling/`, `pullwarden-*/`),
+  /// when someone other than root or the user running Pullwarden could write to it (`FileTrust`):
+  /// whoever can add a file there can plant a record that says "may use". A directory that does not
+  /// exist yet passes (Pullwarden creates its own 0700). Symbolic links are followed, so what is
+  /// checked is the directory actually used. Files inside are checked as they are read (`load`).
+  public func checkTrust() throws(PullwardenError) {
+    do {
+      let names: [String]
+      do {
+        names = try FileIO.directoryEntries(directory, trusted: true)
+      } catch let error as SystemError where error.isNotFound || error.code == ENOTDIR {
+        // Nothing to trust yet; a file where the directory belongs fails the first write, clearly.
+        return
+      }
+      for name in names {
+        let path = directory + "/" + name
+        var info = stat()
+        guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
+        try FileTrust.check(info, path: path)
+      }
+    } catch let untrusted as UntrustedFile {
+      throw PullwardenError(.records, untrusted.description, at: "records directory")
+    } catch {
+      throw PullwardenError(.records, "cannot check the records directory: \(error)", at: directory)
+    }
+  }
+
+  /// What `provide` checks before it reads or writes anything here: the directory must be trusted
+  /// (`checkTrust`) and must not be the kubelet's own `image_manager`. Pullwarden must never write
+  /// into the kubelet's records (they are keyed by image ID, and the kubelet owns their lifecycle), so
+  /// a directory with both `pulled/` and `pulling/` (what the kubelet creates) but no
+  /// `pullwarden-expiry/` (what Pullwarden creates before its first intent) is refused. A directory
+  /// that does not exist yet is fine: provide creates it.
+  public func checkUsableForProvide() throws(PullwardenError) {
+    if Self.looksLikeKubeletDirectory(path: directory) {
+      throw PullwardenError(
+        .records,
+        "recordsDir \(directory) is the kubelet's image_manager directory: Pullwarden must never write into the kubelet's own pull records; give it a directory of its own (default \(PullwardenConfig.defaultRecordsDirectory))",
+        at: "records directory")
+    }
+    let pulled = (try? FileIO.fileType(pulledDirectory)) ?? nil
+    let pulling = (try? FileIO.fileType(pullingDirectory)) ?? nil
+    let marker = (try? FileIO.fileType(expiryDirectory)) ?? nil
+    if pulled == .directory && pulling == .directory && marker != .directory {
+      throw PullwardenError(
+        .records,
+        "recordsDir \(directory) looks like the kubelet's image_manager directory (it has pulled/ and pulling/ but no \(CredentialExpiry.directoryName)/): Pullwarden must never write into the kubelet's own pull records; give it a directory of its own (default \(PullwardenConfig.defaultRecordsDirectory))",
+        at: "records directory")
+    }
+    try checkTrust()
+  }
+
+  /// Whether `path`'s last component is `image_manager`, the kubelet's records directory.
+  public static func looksLikeKubeletDirectory(path: String) -> Bool {
+    var trimmed = Substring(path)
+    while trimmed.count > 1 && trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+    return trimmed == "image_manager" || trimmed.hasSuffix("/image_manager")
   }
 
   /// One file of `pulled/`.
@@ -402,15 +472,38 @@ public struct RecordStore: Sendable {
     return true
   }
 
+  /// How long a temporary file may be left before gc takes it for a crash's leftover. A live writer
+  /// holds one for the time of one write and fsync (milliseconds), so an hour cannot catch a write in
+  /// progress; if a writer were ever stuck that long, its rename would fail and it would report the
+  /// write as failed (never as done), which only ever asks for re-verification.
+  public static let temporaryFileStaleAfter = GoDuration.hours(1)
+
+  /// The directories that may hold Pullwarden's temporary files: `pulled/`, `pulling/` and every
+  /// `pullwarden-*` directory (expiry, locks, the Secret-files index, ...), each with its
+  /// `.pullwarden-tmp/` folder (where `FileIO.replaceFile` writes them; older versions wrote them
+  /// beside the files), those that exist.
+  func directoriesWithTemporaryFiles() throws -> [String] {
+    var directories: [String] = []
+    for name in try Self.entries(directory) where name == "pulled" || name == "pulling" || name.hasPrefix("pullwarden-") {
+      let path = directory + "/" + name
+      guard try FileIO.status(path)?.type == .directory else { continue }
+      directories.append(path)
+      let scratch = path + "/" + FileIO.temporaryDirectoryName
+      if try FileIO.status(scratch)?.type == .directory { directories.append(scratch) }
+    }
+    return directories
+  }
+
   /// Removes what crashes leave behind: companions and lock files whose record is gone (each under
-  /// its lock), and Pullwarden's temporary files older than `staleAfter`. Never a record or an intent:
-  /// each of those keeps an image from looking preloaded. Returns the paths removed (or that would be,
-  /// with `dryRun`).
-  public func removeLeftovers(now: Timestamp, staleAfter: GoDuration = .hours(1), dryRun: Bool) throws(PullwardenError) -> [String] {
+  /// its lock), and Pullwarden's temporary files (`FileIO.isTemporaryFileName`) older than
+  /// `staleAfter` in every directory that can hold them (`directoriesWithTemporaryFiles`). Never a
+  /// record or an intent: each of those keeps an image from looking preloaded. Returns the paths
+  /// removed (or that would be, with `dryRun`).
+  public func removeLeftovers(now: Timestamp, staleAfter: GoDuration = temporaryFileStaleAfter, dryRun: Bool) throws(PullwardenError) -> [String] {
     var removed: [String] = []
     do {
-      for directory in [pulledDirectory, pullingDirectory, expiryDirectory] {
-        for name in try Self.entries(directory) where name.hasPrefix(".sha256-") && name.hasSuffix(".tmp") {
+      for directory in try directoriesWithTemporaryFiles() {
+        for name in try Self.entries(directory) where FileIO.isTemporaryFileName(name) {
           let path = directory + "/" + name
           guard let info = try FileIO.status(path), info.type == .regular, info.modified.duration(until: now) > staleAfter else { continue }
           if !dryRun { try FileIO.removeFile(path) }

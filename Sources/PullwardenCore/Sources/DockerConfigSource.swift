@@ -31,7 +31,10 @@ public struct DockerConfigSource: CredentialSource {
   public func credentials(for context: ProvideContext) throws(PullwardenError) -> [SuppliedCredential] {
     let bytes: [UInt8]
     do {
-      bytes = try FileIO.readFile(path, limit: Self.sizeLimit)
+      // Node-wide credentials: a file anyone else could write would let them choose what every pod gets.
+      bytes = try FileIO.readFile(path, limit: Self.sizeLimit, trusted: true)
+    } catch let untrusted as UntrustedFile {
+      throw PullwardenError(.source, untrusted.description, at: "source \"\(common.name)\"")
     } catch {
       throw PullwardenError(.source, "cannot read docker config: \(error)", at: "source \"\(common.name)\"")
     }

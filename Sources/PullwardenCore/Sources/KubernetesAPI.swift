@@ -65,7 +65,10 @@ enum Kubeconfig {
   static func cluster(path: String, context wanted: String?, source: String) throws(PullwardenError) -> Cluster {
     let bytes: [UInt8]
     do {
-      bytes = try FileIO.readFile(path, limit: APIServerLocation.kubeconfigSizeLimit)
+      // It names the API server and the CA trusted for it.
+      bytes = try FileIO.readFile(path, limit: APIServerLocation.kubeconfigSizeLimit, trusted: true)
+    } catch let untrusted as UntrustedFile {
+      throw PullwardenError(.source, untrusted.description, at: "source \"\(source)\"")
     } catch {
       throw PullwardenError(.source, "cannot read kubeconfig: \(error)", at: "source \"\(source)\"")
     }

@@ -50,7 +50,8 @@ struct SecretFilesIndex: Equatable, Sendable {
   /// The index at `path` if it exists, decodes, and describes `directory`; nil otherwise (it is then
   /// rebuilt).
   static func load(from path: String, directory: String) -> SecretFilesIndex? {
-    guard let bytes = try? FileIO.readFile(path, limit: sizeLimit, followLinks: false) else { return nil }
+    // An index someone else could have written is ignored (and rebuilt): it decides which files are read.
+    guard let bytes = try? FileIO.readFile(path, limit: sizeLimit, followLinks: false, trusted: true) else { return nil }
     var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)[...]
     guard lines.last?.isEmpty == true else { return nil }  // a truncated file lacks the final newline
     lines.removeLast()

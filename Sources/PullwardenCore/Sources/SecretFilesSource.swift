@@ -39,6 +39,9 @@ public struct SecretFilesSource: CredentialSource {
     // One tenant's broken file must not stop the others' pulls: it is skipped with a warning naming
     // it, and since it could have held credentials for this image, the answer is cached only as long
     // as a miss. A skipped file is never indexed, so it is read (and reported) again on every call.
+    // A file someone other than root or the user running Pullwarden could write (owner, group/other
+    // write bits; see FileTrust) is skipped the same way: its Secrets are not trusted, and refusing
+    // the whole source would let one misconfigured file stop every team's pulls.
     func skip(_ problem: String) {
       diagnostics.warn("ignoring a Secret file of source \(quoted: common.name): \(problem)", kind: "Secret files ignored")
       context.advice.noteIncompleteAnswer()
@@ -140,7 +143,11 @@ public struct SecretFilesSource: CredentialSource {
   private func secretFileNames() throws(PullwardenError) -> [String] {
     let names: [String]
     do {
-      names = try FileIO.directoryEntries(directory)
+      // The directory is the operator's: if anyone else can add or replace files in it, any Secret in
+      // it may be theirs, so the whole source is refused rather than one file skipped.
+      names = try FileIO.directoryEntries(directory, trusted: true)
+    } catch let untrusted as UntrustedFile {
+      throw PullwardenError(.source, untrusted.description, at: "source \"\(common.name)\"")
     } catch {
       throw PullwardenError(.source, "cannot read Secret directory: \(error)", at: "source \"\(common.name)\"")
     }
@@ -155,7 +162,8 @@ public struct SecretFilesSource: CredentialSource {
   private func readSecrets(path: String, diagnostics: Diagnostics) throws(PullwardenError) -> [KubernetesSecret] {
     let bytes: [UInt8]
     do {
-      bytes = try FileIO.readFile(path, limit: Self.fileSizeLimit)
+      // A file someone else could write is skipped like any other broken Secret file (see `credentials`).
+      bytes = try FileIO.readFile(path, limit: Self.fileSizeLimit, trusted: true)
     } catch {
       // The error names the path.
       throw PullwardenError(.source, "\(error)")

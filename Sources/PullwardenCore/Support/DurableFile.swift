@@ -66,12 +66,20 @@ extension FileIO {
   /// when something else (a symbolic link, a file) has its name.
   static func temporaryDirectory(in directory: String) throws(SystemError) -> String {
     let path = directory + "/" + temporaryDirectoryName
-    if mkdir(path, 0o700) == 0 { return path }
-    guard errno == EEXIST else { throw SystemError("create directory", path) }
-    var info = stat()
-    if lstat(path, &info) != 0 { throw SystemError("stat", path) }
-    guard info.st_mode & S_IFMT == S_IFDIR else { throw SystemError("create directory", path, code: ENOTDIR) }
-    return path
+    // Another writer may remove the folder (empty after its write) between our mkdir and lstat: then
+    // make it again. Each retry means another process finished a write, so a few always suffice.
+    for _ in 0..<100 {
+      if mkdir(path, 0o700) == 0 { return path }
+      guard errno == EEXIST else { throw SystemError("create directory", path) }
+      var info = stat()
+      if lstat(path, &info) != 0 {
+        if errno == ENOENT { continue }
+        throw SystemError("stat", path)
+      }
+      guard info.st_mode & S_IFMT == S_IFDIR else { throw SystemError("create directory", path, code: ENOTDIR) }
+      return path
+    }
+    throw SystemError("create directory", path, code: EAGAIN)
   }
 
   /// The name of the temporary-file folder inside each directory Pullwarden writes.
@@ -89,6 +97,21 @@ extension FileIO {
       guard parts.count >= 4, let pid = pid_t(parts[parts.count - 3]), pid > 0, pid != own else { continue }
       if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
     }
+  }
+
+  /// Whether `name` is one of `replaceFile`'s temporary files: `.<name>.<pid>.<n>.tmp`.
+  public static func isTemporaryFileName(_ name: String) -> Bool {
+    let bytes = Array(name.utf8)
+    let suffix = Array(".tmp".utf8)
+    guard bytes.count > 1 + suffix.count, bytes.first == UInt8(ascii: "."), bytes.suffix(suffix.count).elementsEqual(suffix) else {
+      return false
+    }
+    // The two numbers before ".tmp", each after a dot, and a name of at least one byte before them.
+    let fields = bytes.dropFirst().dropLast(suffix.count).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
+    guard fields.count >= 3 else { return false }
+    let numbers = fields.suffix(2)
+    let isNumber = { (field: ArraySlice<UInt8>) in !field.isEmpty && field.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
+    return numbers.allSatisfy(isNumber) && !fields.dropLast(2).allSatisfy(\.isEmpty)
   }
 
   /// fsync on a directory, which makes renames and unlinks inside it durable.

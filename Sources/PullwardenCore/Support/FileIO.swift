@@ -43,13 +43,16 @@ public enum FileIO {
   /// - Throws: `SystemError` for open/read failures (EISDIR for a directory); `NotRegularFile` for a
   ///   FIFO, socket or device; `FileTooLarge` when the file exceeds `limit`.
   /// - Parameter followLinks: false to refuse a symbolic link as the last component (ELOOP).
-  public static func readFile(_ path: String, limit: Int, followLinks: Bool = true) throws -> [UInt8] {
+  /// - Parameter trusted: true to refuse (`UntrustedFile`) a file that someone other than root or the
+  ///   user running Pullwarden could have written (see `FileTrust`), checked on the open descriptor.
+  public static func readFile(_ path: String, limit: Int, followLinks: Bool = true, trusted: Bool = false) throws -> [UInt8] {
     let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | (followLinks ? 0 : O_NOFOLLOW))
     guard fd >= 0 else { throw SystemError("open", path) }
     defer { close(fd) }
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw SystemError("stat", path) }
     try requireRegularFile(info, path: path)
+    if trusted { try FileTrust.check(info, path: path) }
     if Int(info.st_size) > limit { throw FileTooLarge(path: path, limit: limit) }
     return try readAll(fd: fd, limit: limit, name: path, sizeHint: Int(info.st_size))
   }
@@ -94,9 +97,17 @@ public enum FileIO {
   }
 
   /// Names in the directory at `path` (no `.` or `..`), sorted byte-wise so results are repeatable.
-  public static func directoryEntries(_ path: String) throws -> [String] {
+  ///
+  /// - Parameter trusted: true to refuse (`UntrustedFile`) a directory that someone other than root or
+  ///   the user running Pullwarden could write to (see `FileTrust`), checked on the open descriptor.
+  public static func directoryEntries(_ path: String, trusted: Bool = false) throws -> [String] {
     guard let dir = opendir(path) else { throw SystemError("list", path) }
     defer { closedir(dir) }
+    if trusted {
+      var info = stat()
+      guard fstat(dirfd(dir), &info) == 0 else { throw SystemError("stat", path) }
+      try FileTrust.check(info, path: path)
+    }
     var names: [String] = []
     while true {
       errno = 0

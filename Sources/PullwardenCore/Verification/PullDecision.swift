@@ -97,6 +97,14 @@ public struct RecordUpdate: Sendable, Equatable {
 public protocol PullRecordLookup {
   func pulledRecord(imageRef: String) -> RecordStore.Pulled
   func intent(image: String) -> RecordStore.Intent
+  /// Whether records are keyed by the normalized image name (Pullwarden's store) rather than by the
+  /// CRI image ID (the kubelet's `image_manager`).
+  var keyedByImageName: Bool { get }
+}
+
+extension PullRecordLookup {
+  /// The kubelet's layout unless the lookup says otherwise.
+  public var keyedByImageName: Bool { false }
 }
 
 /// The kubelet's `PullManager.MustAttemptImagePull` (1.35/1.36 mainline), plus Pullwarden's rule that
@@ -115,14 +123,18 @@ public struct PullVerifier: Sendable {
   public var rules: KubeletRules { policy.allowlist.rules }
 
   public func decide(_ request: VerifyRequest, records: some PullRecordLookup, now: Timestamp) -> PullDecision {
-    // Pullwarden's own records are keyed by the normalized image name, as the provider saw it.
+    // Pullwarden's own records are keyed by the normalized image name, as the provider saw it: there
+    // the record is looked up by name even when the request gives an image ID, which would find
+    // nothing and make an image pulled with credentials look preloaded.
     let imageRef: String
-    if let given = request.imageRef {
-      guard !given.isEmpty else {
-        return PullDecision(mustPull: true, reason: .imageRefEmpty, detail: "imageRef is empty: the image is not on the node, so it must be pulled")
-      }
+    let byName: Bool
+    if let given = request.imageRef, given.isEmpty {
+      return PullDecision(mustPull: true, reason: .imageRefEmpty, detail: "imageRef is empty: the image is not on the node, so it must be pulled")
+    } else if let given = request.imageRef, !records.keyedByImageName {
       imageRef = given
+      byName = false
     } else {
+      byName = true
       do {
         imageRef = try ImageReference(parsing: request.image).name
       } catch {
@@ -145,7 +157,7 @@ public struct PullVerifier: Sendable {
       // The kubelet's intents are keyed by the pod's image string; Pullwarden's own (written before
       // it hands credentials out) by the record key, the normalized name.
       var keys = [request.image]
-      if request.imageRef == nil && imageRef != request.image { keys.append(imageRef) }
+      if byName && imageRef != request.image { keys.append(imageRef) }
       var intent = RecordStore.Intent.absent
       for key in keys where intent == .absent {
         intent = records.intent(image: key)
@@ -158,7 +170,7 @@ public struct PullVerifier: Sendable {
     }
 
     if !policy.requiresVerification(image: request.image, pulledByKubelet: pulledByKubelet) {
-      return allowedByPolicy(request, imageRef: imageRef)
+      return allowedByPolicy(request, imageRef: byName ? request.image : imageRef)
     }
     guard let record else {
       return PullDecision(
@@ -169,7 +181,7 @@ public struct PullVerifier: Sendable {
     }
 
     let name: String
-    if request.imageRef == nil {
+    if byName {
       name = imageRef
     } else {
       do {
@@ -254,7 +266,8 @@ public struct PullVerifier: Sendable {
       detail: offered.isEmpty ? "\(podSide), and \(name) was pulled with credentials" : "\(podSide) recorded for \(name)")
   }
 
-  private func allowedByPolicy(_ request: VerifyRequest, imageRef: String) -> PullDecision {
+  /// - Parameter subject: what the lookup was for, as the decision names it.
+  private func allowedByPolicy(_ request: VerifyRequest, imageRef subject: String) -> PullDecision {
     switch policy.policy {
     case .neverVerify:
       return PullDecision(mustPull: false, reason: .policyNeverVerify, detail: "policy NeverVerify never verifies credentials")
@@ -264,7 +277,7 @@ public struct PullVerifier: Sendable {
     case .neverVerifyPreloadedImages, .alwaysVerify:
       return PullDecision(
         mustPull: false, reason: .preloadedImage,
-        detail: "no record or intent shows \(request.imageRef == nil ? request.image : imageRef) was pulled with credentials, so policy NeverVerifyPreloadedImages treats it as preloaded")
+        detail: "no record or intent shows \(subject) was pulled with credentials, so policy NeverVerifyPreloadedImages treats it as preloaded")
     }
   }
 

@@ -30,11 +30,14 @@ public final class RecordReader: PullRecordLookup {
   private let diagnostics: Diagnostics
   private var pulled: [String: RecordStore.Pulled] = [:]
   private var intents: Set<String> = []
+  /// Decided once: a directory does not change from the kubelet's layout to Pullwarden's while read.
+  public let keyedByImageName: Bool
 
   public init(store: RecordStore, remember: Bool, diagnostics: Diagnostics = .discard) {
     self.store = store
     self.remember = remember
     self.diagnostics = diagnostics
+    keyedByImageName = store.isPullwardenStore
   }
 
   public func pulledRecord(imageRef: String) -> RecordStore.Pulled {
@@ -77,8 +80,8 @@ public final class VerifySession {
     verifier = PullVerifier(policy: try CredentialVerificationPolicy(options.policy, allowlist: options.allowlist, rules: options.rules))
     let store = RecordStore(directory: options.recordsDirectory)
     try store.checkLayout()
-    keyedByImageName = store.isPullwardenStore
     reader = RecordReader(store: store, remember: batch, diagnostics: diagnostics)
+    keyedByImageName = reader.keyedByImageName
   }
 
   /// The decision for one encoded request, applying its record write when `--update-records` is on.
