@@ -104,8 +104,8 @@ public struct Provider: Sendable {
       }
       let keys = supplied.filter { $0.sourceName == source.common.name }.count
       return keys == 0
-        ? "\(name): matches, but gave no credential (no registry key for the image, or no token)"
-        : "\(name): matches, but none of its \(keys) registry key(s) matches the image"
+        ? "\(name): matches, but has no credential for the image (no registry key matching it, or no service-account token)"
+        : "\(name): matches, but none of its \(keys) credential(s) has a registry key matching the image"
     }
     let answer = supplied.isEmpty ? "; the answer is empty, cached for \(config.missCacheDuration)" : ""
     diagnostics.warn("no credentials for \(request.reference.name): \(reasons.joined(separator: "; "))\(answer)")
