@@ -3,7 +3,8 @@
 // Pullwarden: a kubelet image credential provider (exec plugin) with KEP-2535-style pull records.
 //
 // Layout, from the bottom up:
-//   C shims        CJansson (all JSON), CCurl (all HTTP; libcurl is dlopen'd on first use)
+//   C shims        CJansson (all JSON), CLibmd (SHA-256, libmd, linked statically),
+//                  CCurl (all HTTP; libcurl is dlopen'd on first use)
 //   core library   PullwardenCore: protocol types, image matching, sources, records, verification
 //   executables    pullwarden (thin command tree), pullwarden-fixtures (golden fixture runner)
 //   plugins        check-fixtures (runs Fixtures/ through the built binary)
@@ -21,7 +22,6 @@ let package = Package(
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
     .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
-    .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
   ],
   targets: [
     // MARK: C shims
@@ -29,6 +29,12 @@ let package = Package(
     .target(
       name: "CJansson",
       linkerSettings: [.linkedLibrary("jansson")]
+    ),
+    // libmd's SHA-256, linked statically from Debian's libmd.a: 5 KB of code that hashes fixed-format
+    // text (no parsing), one shared library fewer to load on every call and to install on the node.
+    .target(
+      name: "CLibmd",
+      linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libmd.a"])]
     ),
     // libcurl is dlopen'd on first use (see CCurl.h), never linked: only its headers are needed here.
     .target(
@@ -44,7 +50,7 @@ let package = Package(
         "CJansson",
         "CCurl",
         "Yams",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "CLibmd",
       ],
       // Members of modules imported only transitively (Foundation, via Yams) are not visible, so the
       // core cannot slip back into using Foundation on the hot path.
