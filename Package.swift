@@ -3,7 +3,7 @@
 // Pullwarden: a kubelet image credential provider (exec plugin) with KEP-2535-style pull records.
 //
 // Layout, from the bottom up:
-//   C shims        CJansson (all JSON), CLibmd (SHA-256, libmd, linked statically),
+//   C shims        CJansson (all JSON), CYAML (YAML, libyaml), CLibmd (SHA-256, libmd, linked statically),
 //                  CCurl (all HTTP; libcurl is dlopen'd on first use)
 //   core library   PullwardenCore: protocol types, image matching, sources, records, verification
 //   executables    pullwarden (thin command tree), pullwarden-fixtures (golden fixture runner)
@@ -18,10 +18,10 @@ let package = Package(
     .plugin(name: "CheckFixtures", targets: ["CheckFixtures"]),
   ],
   // Exact versions: Package.resolved is not committed (the local package copies here have commit ids
-  // of their own), so these lines are the only pin.
+  // of their own), so these lines are the only pin. YAML and SHA-256 come from C libraries (libyaml,
+  // libmd) rather than Yams and swift-crypto, which brought Foundation (and ICU) into the binary.
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-    .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
   ],
   targets: [
     // MARK: C shims
@@ -29,6 +29,12 @@ let package = Package(
     .target(
       name: "CJansson",
       linkerSettings: [.linkedLibrary("jansson")]
+    ),
+    // libyaml, linked dynamically like jansson: it parses tenant input (Secret files), so the node's
+    // security updates of libyaml-0-2 apply without rebuilding Pullwarden.
+    .target(
+      name: "CYAML",
+      linkerSettings: [.linkedLibrary("yaml")]
     ),
     // libmd's SHA-256, linked statically from Debian's libmd.a: 5 KB of code that hashes fixed-format
     // text (no parsing), one shared library fewer to load on every call and to install on the node.
@@ -49,11 +55,11 @@ let package = Package(
       dependencies: [
         "CJansson",
         "CCurl",
-        "Yams",
+        "CYAML",
         "CLibmd",
       ],
-      // Members of modules imported only transitively (Foundation, via Yams) are not visible, so the
-      // core cannot slip back into using Foundation on the hot path.
+      // Members of modules imported only transitively are not visible, so the core cannot slip into
+      // using something (Foundation, say) that only a dependency imports.
       swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
     ),
 
