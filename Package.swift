@@ -6,7 +6,7 @@
 //   C shims        CJansson (all JSON), CYAML (YAML, libyaml), CLibmd (SHA-256, libmd, linked statically),
 //                  CCurl (all HTTP; libcurl is dlopen'd on first use)
 //   core library   PullwardenCore: protocol types, image matching, sources, records, verification
-//   executables    pullwarden (thin command tree), pullwarden-fixtures (golden fixture runner)
+//   executables    pullwarden (thin command tree, no dependencies), pullwarden-fixtures (golden fixture runner)
 //   plugins        check-fixtures (runs Fixtures/ through the built binary)
 import PackageDescription
 
@@ -17,12 +17,10 @@ let package = Package(
     .executable(name: "pullwarden-fixtures", targets: ["pullwarden-fixtures"]),
     .plugin(name: "CheckFixtures", targets: ["CheckFixtures"]),
   ],
-  // Exact versions: Package.resolved is not committed (the local package copies here have commit ids
-  // of their own), so these lines are the only pin. YAML and SHA-256 come from C libraries (libyaml,
-  // libmd) rather than Yams and swift-crypto, which brought Foundation (and ICU) into the binary.
-  dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-  ],
+  // No package dependencies: YAML and SHA-256 come from C libraries (libyaml, libmd) and the command
+  // line is parsed in Sources/pullwarden, because Yams, swift-crypto and swift-argument-parser each
+  // linked Foundation (Yams with ICU) into the binary the kubelet starts on every pull.
+  dependencies: [],
   targets: [
     // MARK: C shims
 
@@ -67,10 +65,7 @@ let package = Package(
 
     .executableTarget(
       name: "pullwarden",
-      dependencies: [
-        "PullwardenCore",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      dependencies: ["PullwardenCore"]
     ),
     .target(
       name: "FixtureKit",
