@@ -3,9 +3,10 @@
 // Pullwarden: a kubelet image credential provider (exec plugin) with KEP-2535-style pull records.
 //
 // Layout, from the bottom up:
-//   C shims        CJansson (all JSON), CCurl (all HTTP; libcurl is dlopen'd on first use)
+//   C shims        CJansson (all JSON), CYAML (YAML, libyaml), CLibmd (SHA-256, libmd, linked statically),
+//                  CCurl (all HTTP; libcurl is dlopen'd on first use)
 //   core library   PullwardenCore: protocol types, image matching, sources, records, verification
-//   executables    pullwarden (thin command tree), pullwarden-fixtures (golden fixture runner)
+//   executables    pullwarden (thin command tree, no dependencies), pullwarden-fixtures (golden fixture runner)
 //   plugins        check-fixtures (runs Fixtures/ through the built binary)
 import PackageDescription
 
@@ -16,19 +17,28 @@ let package = Package(
     .executable(name: "pullwarden-fixtures", targets: ["pullwarden-fixtures"]),
     .plugin(name: "CheckFixtures", targets: ["CheckFixtures"]),
   ],
-  // Exact versions: Package.resolved is not committed (the local package copies here have commit ids
-  // of their own), so these lines are the only pin.
-  dependencies: [
-    .package(url: "https://github.com/apple/swift-argument-parser", exact: "1.8.2"),
-    .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
-    .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
-  ],
+  // No package dependencies: YAML and SHA-256 come from C libraries (libyaml, libmd) and the command
+  // line is parsed in Sources/pullwarden, because Yams, swift-crypto and swift-argument-parser each
+  // linked Foundation (Yams with ICU) into the binary the kubelet starts on every pull.
+  dependencies: [],
   targets: [
     // MARK: C shims
 
     .target(
       name: "CJansson",
       linkerSettings: [.linkedLibrary("jansson")]
+    ),
+    // libyaml, linked dynamically like jansson: it parses tenant input (Secret files), so the node's
+    // security updates of libyaml-0-2 apply without rebuilding Pullwarden.
+    .target(
+      name: "CYAML",
+      linkerSettings: [.linkedLibrary("yaml")]
+    ),
+    // libmd's SHA-256, linked statically from Debian's libmd.a: 5 KB of code that hashes fixed-format
+    // text (no parsing), one shared library fewer to load on every call and to install on the node.
+    .target(
+      name: "CLibmd",
+      linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libmd.a"])]
     ),
     // libcurl is dlopen'd on first use (see CCurl.h), never linked: only its headers are needed here.
     .target(
@@ -43,11 +53,11 @@ let package = Package(
       dependencies: [
         "CJansson",
         "CCurl",
-        "Yams",
-        .product(name: "Crypto", package: "swift-crypto"),
+        "CYAML",
+        "CLibmd",
       ],
-      // Members of modules imported only transitively (Foundation, via Yams) are not visible, so the
-      // core cannot slip back into using Foundation on the hot path.
+      // Members of modules imported only transitively are not visible, so the core cannot slip into
+      // using something (Foundation, say) that only a dependency imports.
       swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
     ),
 
@@ -55,10 +65,7 @@ let package = Package(
 
     .executableTarget(
       name: "pullwarden",
-      dependencies: [
-        "PullwardenCore",
-        .product(name: "ArgumentParser", package: "swift-argument-parser"),
-      ]
+      dependencies: ["PullwardenCore"]
     ),
     .target(
       name: "FixtureKit",
@@ -84,7 +91,9 @@ let package = Package(
 
     .testTarget(
       name: "PullwardenCoreTests",
-      dependencies: ["PullwardenCore", "FixtureKit"]
+      dependencies: ["PullwardenCore", "FixtureKit"],
+      // Test vectors computed by Go (scripts/generate-go-vectors), read by path from the tests.
+      exclude: ["GoVectors"]
     ),
     .testTarget(
       name: "PullwardenEndToEndTests",

@@ -41,7 +41,7 @@ for row in rows:
     if "median_ms" not in row:
         continue
     note = ""
-    if label.startswith("provide") and minimal and row.get("parallel", 0) == 0:
+    if (label.startswith("provide") or label.startswith("verify, one process")) and minimal and row.get("parallel", 0) == 0:
         note = f"{row['median_ms'] / minimal:.2f}x the minimal C plugin"
     if row.get("parallel"):
         note = f"{row['processes_per_second']:.0f} processes/s ({row['parallel']} at once)"
@@ -107,14 +107,20 @@ if counts:
     print("  exec, page faults and other kernel work are not counted, so the ratios are not the wall-time ones")
     minimal_count = counts.get("minimal C plugin (jansson)")
     for label, value in counts.items():
-        note = f"{value / minimal_count:.2f}x the minimal C plugin" if minimal_count and label.startswith("provide") else ""
+        note = f"{value / minimal_count:.2f}x the minimal C plugin" if minimal_count and label.startswith(("provide", "verify, one")) else ""
         print(f"  {label:<46} {value:>14,}  {note}")
     one = counts.get("verify --batch, 1000 records, 1 pass")
     two = counts.get("verify --batch, 1000 records, 2 passes")
+    before_one = counts.get("verify --batch, 1000 records, 1 pass, before")
+    before_two = counts.get("verify --batch, 1000 records, 2 passes, before")
+    if before_one and before_two:
+        instructions["verify_batch_in_memory_per_decision_before"] = round((before_two - before_one) / 1000)
     if one and two:
         instructions["verify_batch_in_memory_per_decision"] = round((two - one) / 1000)
         instructions["verify_batch_first_pass_per_decision"] = round(one / 1000)
         print(f"  {'verify --batch, in memory, per decision':<46} {instructions['verify_batch_in_memory_per_decision']:>14,}")
+        if "verify_batch_in_memory_per_decision_before" in instructions:
+            print(f"  {'verify --batch, in memory, per decision, before':<46} {instructions['verify_batch_in_memory_per_decision_before']:>14,}")
     instructions.update(counts)
 
 summary = {"commit": commit, "machine": machine, "results": rows, "verify_batch": batch, "instructions": instructions}

@@ -5,7 +5,7 @@ import Musl
 #endif
 import PullwardenCore
 
-/// The `provide` command's work, shared by the fast path and the ArgumentParser command.
+/// The `provide` command's work, shared by the fast path and `Commands.provide`.
 enum ProvideInvocation {
   /// The config path when `arguments` are exactly `provide --config FILE` or `provide --config=FILE`.
   static func configPath(in arguments: [String]) -> String? {

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import ArgumentParser
 import PullwardenCore
 
 /// The `verify` command's work. Its contract differs from the other commands: stdout always carries a
@@ -11,10 +10,6 @@ import PullwardenCore
 /// caller that only reads stdout fails safe.
 enum VerifyInvocation {
   /// Parses `arguments` (after `verify`) and runs; returns the exit status.
-  ///
-  /// Well-formed option lists are read directly: verify sits on pod starts, and building
-  /// ArgumentParser's parser costs about a fifth of the whole call. Anything else (help, a missing
-  /// value, an unknown option) goes through ArgumentParser for its messages.
   static func main(arguments: [String]) -> Int32 {
     // A single request is read before the options are judged, so a caller that writes it and then
     // reads the answer never meets a closed pipe. Not for --batch (it streams), help, or a terminal.
@@ -22,20 +17,21 @@ enum VerifyInvocation {
     if !arguments.contains(where: { $0 == "--batch" || $0 == "-h" || $0 == "--help" }) && isatty(0) == 0 {
       input = readRequest()
     }
-    if let fast = VerifyArguments(fastParsing: arguments) { return run(fast, input: input) }
-    let command: VerifyCommand
+    let parsed: ParsedOptions
     do {
-      command = try VerifyCommand.parse(arguments)
-    } catch {
-      if VerifyCommand.exitCode(for: error) == .success {
-        StandardStreams.writeOut(Pullwarden.helpMessage(for: VerifyCommand.self) + "\n")
+      switch try Commands.verify.parse(arguments) {
+      case .help:
+        StandardStreams.writeOut(Commands.verify.help)
         return 0
+      case .parsed(let options):
+        parsed = options
       }
+    } catch {
       let format: VerifyOptions.Format = zip(arguments, arguments.dropFirst()).contains { $0 == ("--format", "text") }
         || arguments.contains("--format=text") ? .text : .json
-      return fail(PullwardenError(.config, VerifyCommand.message(for: error), at: "command line"), format: format)
+      return fail(PullwardenError(.config, error.message, at: "command line"), format: format)
     }
-    return run(command.arguments, input: input)
+    return run(VerifyArguments(parsed), input: input)
   }
 
   /// Runs the command; `input` is the single request when it was already read.
@@ -132,47 +128,15 @@ struct VerifyArguments {
   var batch = false
   var kubeletVersion = KubeletRules.default.rawValue
 
-  /// Reads `--name value`, `--name=value` and the two flags; nil for anything else, and when
-  /// --records-dir is missing, so that ArgumentParser parses and reports.
-  init?(fastParsing arguments: [String]) {
-    var recordsDir: String?
-    var index = 0
-    while index < arguments.count {
-      var name = arguments[index]
-      var value: String?
-      if let equals = name.firstIndex(of: "="), name.hasPrefix("--") {
-        value = String(name[name.index(after: equals)...])
-        name = String(name[..<equals])
-      }
-      index += 1
-      switch name {
-      case "--update-records", "--batch":
-        guard value == nil else { return nil }
-        if name == "--batch" { batch = true } else { updateRecords = true }
-        continue
-      case "--records-dir", "--policy", "--allowlist", "--format", "--kubelet-version":
-        if value == nil {
-          guard index < arguments.count, !arguments[index].hasPrefix("-") || arguments[index] == "-" else { return nil }
-          value = arguments[index]
-          index += 1
-        }
-      default:
-        return nil
-      }
-      switch name {
-      case "--records-dir": recordsDir = value
-      case "--policy": policy = value!
-      case "--allowlist": allowlist.append(value!)
-      case "--format": format = value!
-      default: kubeletVersion = value!
-      }
-    }
-    guard let recordsDir else { return nil }
-    self.recordsDir = recordsDir
-  }
-
-  init(recordsDir: String) {
-    self.recordsDir = recordsDir
+  /// The options `Commands.verify` parsed (its required and default values are filled in).
+  init(_ parsed: ParsedOptions) {
+    recordsDir = parsed.value("records-dir")!
+    policy = parsed.value("policy")!
+    allowlist = parsed.all("allowlist")
+    updateRecords = parsed.flag("update-records")
+    format = parsed.value("format")!
+    batch = parsed.flag("batch")
+    kubeletVersion = parsed.value("kubelet-version")!
   }
 
   /// The options as the core takes them; policy, format and version errors say which option.
@@ -187,18 +151,5 @@ struct VerifyArguments {
     }
     options.format = parsed
     return options
-  }
-}
-
-extension VerifyCommand {
-  var arguments: VerifyArguments {
-    var arguments = VerifyArguments(recordsDir: recordsDir)
-    arguments.policy = policy
-    arguments.allowlist = allowlist
-    arguments.updateRecords = updateRecords
-    arguments.format = format
-    arguments.batch = batch
-    arguments.kubeletVersion = kubeletVersion
-    return arguments
   }
 }

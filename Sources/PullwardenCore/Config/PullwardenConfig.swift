@@ -51,7 +51,9 @@ public struct PullwardenConfig: Sendable {
 
   /// Validates a config held in memory; relative paths inside it resolve against `path`'s directory.
   public static func parse(_ bytes: [UInt8], path: String) throws(PullwardenError) -> PullwardenConfig {
-    let document = try YAMLLoader.document(bytes, name: path, kind: .config)
+    // Our own format: the YAML 1.2 core schema (`yes` is a string, so `enabled: yes` is a type error,
+    // not a guess).
+    let document = try YAMLLoader.document(bytes, name: path, kind: .config, schema: .core)
     let root = try document.rootObject(describedAs: "config")
     try root.rejectUnknownKeys(["apiVersion", "kind", "recordsDir", "defaultCacheDuration", "missCacheDuration", "sources", "expirySkew", "credentialCache"])
     if let apiVersion = try root.string("apiVersion"), apiVersion != Self.apiVersion {

@@ -46,8 +46,9 @@ public struct Document: Sendable {
   public var name: String
   public var kind: PullwardenError.Kind
   public var root: JSONValue
-  /// The YAML text and which document of the stream this is; nil for JSON (no positions).
-  var yamlSource: (bytes: [UInt8], index: Int)?
+  /// The YAML text, which document of the stream this is and how its keys were read; nil for JSON
+  /// (no positions).
+  var yamlSource: (bytes: [UInt8], index: Int, schema: YAMLSchema)?
 
   public init(name: String, kind: PullwardenError.Kind, root: JSONValue) {
     self.name = name
@@ -55,14 +56,14 @@ public struct Document: Sendable {
     self.root = root
   }
 
-  init(name: String, kind: PullwardenError.Kind, root: JSONValue, yamlSource: (bytes: [UInt8], index: Int)) {
+  init(name: String, kind: PullwardenError.Kind, root: JSONValue, yamlSource: (bytes: [UInt8], index: Int, schema: YAMLSchema)) {
     self.init(name: name, kind: kind, root: root)
     self.yamlSource = yamlSource
   }
 
   /// `file:line:column, at path` when the position is known, else `file, at path`.
   public func location(of path: JSONPath) -> String {
-    let position = yamlSource.flatMap { YAMLLoader.position(of: path, inDocument: $0.index, of: $0.bytes) }
+    let position = yamlSource.flatMap { YAMLLoader.position(of: path, inDocument: $0.index, of: $0.bytes, schema: $0.schema) }
     let place = position.map { "\(name):\($0.line):\($0.column)" } ?? name
     return path.components.isEmpty ? place : "\(place), at \(path)"
   }

@@ -1,5 +1,3 @@
-import Crypto
-
 /// The KEP-2535 `credentialHash` of a registry credential, exactly as the kubelet computes it.
 ///
 /// The kubelet hashes `json.Marshal(AuthConfig)` (pkg/credentialprovider/keyring.go): an object with
@@ -11,7 +9,7 @@ import Crypto
 public enum CredentialHash {
   /// Lower-case hex SHA-256 of the Go JSON form of `credential`.
   public static func of(_ credential: RegistryCredential) -> String {
-    hex(SHA256.hash(data: hashedJSON(credential)))
+    SHA256.hex(hashedJSON(credential))
   }
 
   /// The bytes that are hashed (never written anywhere: they contain the password).
@@ -23,19 +21,8 @@ public enum CredentialHash {
     return GoJSON.encode(.object(object))
   }
 
-  /// Lower-case hex of `bytes`, as Go's `%x`.
-  static func hex(_ bytes: some Sequence<UInt8>) -> String {
-    let digits = Array("0123456789abcdef".utf8)
-    var output: [UInt8] = []
-    for byte in bytes {
-      output.append(digits[Int(byte >> 4)])
-      output.append(digits[Int(byte & 0xF)])
-    }
-    return String(decoding: output, as: UTF8.self)
-  }
-
   /// Hex SHA-256 of a string's UTF-8 bytes: the record file name of a key (`sha256-<this>`).
   public static func sha256Hex(_ text: String) -> String {
-    hex(SHA256.hash(data: Array(text.utf8)))
+    SHA256.hex(Array(text.utf8))
   }
 }

@@ -72,8 +72,10 @@ enum Kubeconfig {
     } catch {
       throw PullwardenError(.source, "cannot read kubeconfig: \(error)", at: "source \"\(source)\"")
     }
-    // A kubeconfig may hold client keys and tokens: its parse errors name positions, never text.
-    let root = try YAMLLoader.document(bytes, name: path, kind: .source).rootObject(describedAs: "kubeconfig")
+    // A kubeconfig may hold client keys and tokens: its parse errors name positions, never text. It
+    // is read as client-go reads it (YAMLSchema.kubernetes).
+    let root = try YAMLLoader.document(bytes, name: path, kind: .source, schema: .kubernetes)
+      .rootObject(describedAs: "kubeconfig")
     let current = try root.string("current-context")
     guard let contextName = wanted ?? current, !contextName.isEmpty else {
       throw root.error("no context given and no \"current-context\" (set kubeconfigContext)")

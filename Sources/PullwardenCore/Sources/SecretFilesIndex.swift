@@ -1,5 +1,3 @@
-import Crypto
-
 /// What a `secretFiles` directory held when it was last read: for each Secret file, its identity and
 /// the registry keys of the credentials in it. Never the credentials themselves.
 ///
@@ -27,10 +25,7 @@ struct SecretFilesIndex: Equatable, Sendable {
 
   /// The index file for `directory` under `stateDirectory`.
   static func path(for directory: String, in stateDirectory: String) -> String {
-    let digest = SHA256.hash(data: Array(directory.utf8)).prefix(16).map { byte in
-      let hex = Array("0123456789abcdef".utf8)
-      return String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]], as: UTF8.self)
-    }.joined()
+    let digest = Hex.lowercase(SHA256.hash(Array(directory.utf8)).prefix(16))
     return stateDirectory + "/pullwarden-index/secret-files-" + digest
   }
 

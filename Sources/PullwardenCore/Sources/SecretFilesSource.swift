@@ -169,7 +169,8 @@ public struct SecretFilesSource: CredentialSource {
       throw PullwardenError(.source, "\(error)")
     }
     var secrets: [KubernetesSecret] = []
-    for document in try YAMLLoader.documents(bytes, name: path, kind: .source) {
+    // Read as kubectl reads them (YAMLSchema.kubernetes: `yes` is a boolean, `0755` octal).
+    for document in try YAMLLoader.documents(bytes, name: path, kind: .source, schema: .kubernetes) {
       secrets += try Self.secrets(in: document, diagnostics: diagnostics)
     }
     return secrets

@@ -3,7 +3,6 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
-import Crypto
 
 /// The optional cross-invocation cache of exchanged credentials (`credentialCache` in the config).
 ///
@@ -101,11 +100,10 @@ public struct CredentialCache: Sendable {
     var hasher = SHA256()
     for field in fields {
       let bytes = Array(field.utf8)
-      hasher.update(data: Array("\(bytes.count):".utf8))
-      hasher.update(data: bytes)
+      hasher.update("\(bytes.count):")
+      hasher.update(bytes)
     }
-    let hex = Array("0123456789abcdef".utf8)
-    return String(decoding: hasher.finalize().flatMap { [hex[Int($0 >> 4)], hex[Int($0 & 0x0F)]] }, as: UTF8.self) + ".json"
+    return Hex.lowercase(hasher.finalize()) + ".json"
   }
 
   // MARK: Directory

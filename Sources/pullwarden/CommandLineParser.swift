@@ -1,0 +1,154 @@
+/// The command line, described once per command: parsing, the usage line, help and usage errors all
+/// come from a `CommandSpec`.
+///
+/// This replaces swift-argument-parser, which imported FoundationEssentials and so linked it into
+/// the binary the kubelet starts on every pull (and whose reflection-based set-up cost about as much
+/// as answering a request). The syntax and messages are the ones ArgumentParser gave: `--name value`,
+/// `--name=value`, `-c value`, repeatable options, `-h`/`--help`, and errors such as
+/// `Missing expected argument '--records-dir <dir>'`.
+struct OptionSpec {
+  var name: String
+  var short: Character?
+  /// nil for a flag.
+  var valueName: String?
+  var help: String
+  var required = false
+  var repeatable = false
+  var defaultValue: String?
+
+  static func option(
+    _ name: String, short: Character? = nil, value: String, help: String, required: Bool = false,
+    repeatable: Bool = false, default defaultValue: String? = nil
+  ) -> OptionSpec {
+    OptionSpec(
+      name: name, short: short, valueName: value, help: help, required: required, repeatable: repeatable,
+      defaultValue: defaultValue)
+  }
+
+  static func flag(_ name: String, help: String) -> OptionSpec {
+    OptionSpec(name: name, valueName: nil, help: help)
+  }
+
+  /// `--name <value>`, as usage lines and errors write it.
+  var synopsis: String { valueName.map { "--\(name) <\($0)>" } ?? "--\(name)" }
+}
+
+struct CommandSpec {
+  /// Words after `pullwarden`: `["records", "gc"]`.
+  var path: [String]
+  var abstract: String
+  var discussion = ""
+  var options: [OptionSpec] = []
+  /// One optional positional argument.
+  var argument: (valueName: String, help: String)?
+
+  var usage: String {
+    var words = ["pullwarden"] + path
+    if let argument { words.append("[<\(argument.valueName)>]") }
+    for option in options {
+      let text = option.synopsis + (option.repeatable ? " ..." : "")
+      words.append(option.required ? text : "[\(text)]")
+    }
+    return words.joined(separator: " ")
+  }
+
+  var help: String {
+    var text = "OVERVIEW: \(abstract)\n"
+    if !discussion.isEmpty { text += "\n" + discussion + "\n" }
+    text += "\nUSAGE: \(usage)\n"
+    if let argument {
+      text += "\nARGUMENTS:\n" + Self.row("<\(argument.valueName)>", argument.help)
+    }
+    text += "\nOPTIONS:\n"
+    for option in options {
+      var names = option.short.map { "-\($0), " } ?? ""
+      names += option.synopsis
+      var help = option.help
+      if let defaultValue = option.defaultValue { help += " (default: \(defaultValue))" }
+      text += Self.row(names, help)
+    }
+    text += Self.row("-h, --help", "Show help information.")
+    return text
+  }
+
+  static func row(_ name: String, _ help: String) -> String {
+    let padded = name.count < 24 ? name + String(repeating: " ", count: 24 - name.count) : name + "\n" + String(repeating: " ", count: 26)
+    return "  " + padded + help + "\n"
+  }
+
+  enum Outcome {
+    case parsed(ParsedOptions)
+    case help
+  }
+
+  /// Reads `arguments` (the words after the command's path).
+  func parse(_ arguments: [String]) throws(UsageError) -> Outcome {
+    if arguments.contains(where: { $0 == "-h" || $0 == "--help" }) { return .help }
+    var parsed = ParsedOptions()
+    var index = 0
+    while index < arguments.count {
+      let word = arguments[index]
+      index += 1
+      guard word.hasPrefix("-"), word != "-" else {
+        guard argument != nil, parsed.argument == nil else { throw UsageError("Unexpected argument '\(word)'") }
+        parsed.argument = word
+        continue
+      }
+      var name = word
+      var inlineValue: String?
+      if word.hasPrefix("--"), let equals = word.firstIndex(of: "=") {
+        name = String(word[..<equals])
+        inlineValue = String(word[word.index(after: equals)...])
+      }
+      let option: OptionSpec?
+      if name.hasPrefix("--") {
+        option = options.first { "--" + $0.name == name }
+      } else {
+        option = name.count == 2 ? options.first { $0.short.map { "-\($0)" } == name } : nil
+      }
+      guard let option else { throw UsageError("Unknown option '\(name)'") }
+      guard option.valueName != nil else {
+        if inlineValue != nil { throw UsageError("The flag '--\(option.name)' does not take a value") }
+        parsed.flags.insert(option.name)
+        continue
+      }
+      var value = inlineValue
+      if value == nil, index < arguments.count, !arguments[index].hasPrefix("-") || arguments[index] == "-" {
+        value = arguments[index]
+        index += 1
+      }
+      guard let value else { throw UsageError("Missing value for '\(option.synopsis)'") }
+      if option.repeatable {
+        parsed.values[option.name, default: []].append(value)
+      } else {
+        parsed.values[option.name] = [value]
+      }
+    }
+    for option in options where option.required && parsed.values[option.name] == nil {
+      throw UsageError("Missing expected argument '\(option.synopsis)'")
+    }
+    for option in options {
+      if let defaultValue = option.defaultValue, parsed.values[option.name] == nil {
+        parsed.values[option.name] = [defaultValue]
+      }
+    }
+    return .parsed(parsed)
+  }
+}
+
+/// What a command line said, by long option name.
+struct ParsedOptions {
+  var values: [String: [String]] = [:]
+  var flags: Set<String> = []
+  var argument: String?
+
+  func value(_ name: String) -> String? { values[name]?.last }
+  func all(_ name: String) -> [String] { values[name] ?? [] }
+  func flag(_ name: String) -> Bool { flags.contains(name) }
+}
+
+/// A command line that cannot be run: the message ArgumentParser would have given.
+struct UsageError: Error {
+  var message: String
+  init(_ message: String) { self.message = message }
+}
