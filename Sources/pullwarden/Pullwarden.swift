@@ -11,7 +11,7 @@ struct Pullwarden: ParsableCommand {
       the kubelet writes a CredentialProviderRequest to stdin and reads the response from stdout.
       """,
     version: PullwardenVersion.current,
-    subcommands: [ProvideCommand.self, VerifyCommand.self, RecordsCommand.self, ConfigCommand.self]
+    subcommands: [ProvideCommand.self, VerifyCommand.self, RecordsCommand.self, ConfigCommand.self, ExplainCommand.self]
   )
 }
 
