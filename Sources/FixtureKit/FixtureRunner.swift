@@ -37,6 +37,8 @@ public struct FixtureRunner: Sendable {
     public var inputs: [String: Data]
     public var stdout: Data
     public var stderr: Data
+    /// The command line: only `provide`'s first stdout line (the response) may hold credentials.
+    public var arguments: [String] = []
   }
 
   /// Runs one case. Every case is also scanned for secrets out of place (`SecretScan`); `inspect`
@@ -74,7 +76,8 @@ public struct FixtureRunner: Sendable {
       failures += compareStdout(stdout, in: workspace)
       failures += compareStderr(stderr, in: workspace)
       failures += ExpectedFiles.compare(in: workspace)
-      let after = Workspace(directory: workspace, inputs: inputs, stdout: outcome.stdout, stderr: outcome.stderr)
+      let after = Workspace(
+        directory: workspace, inputs: inputs, stdout: outcome.stdout, stderr: outcome.stderr, arguments: arguments)
       failures += SecretScan.check(after)
       if let inspect { failures += inspect(after) }
       if !failures.isEmpty {

@@ -6,7 +6,8 @@ import Foundation
 /// stderr, in stdout beyond the one response line, and in every file the run wrote (records, intents,
 /// expiry files, the Secret index, temporary files).
 ///
-/// The response on stdout is where credentials belong; nothing else a case writes may hold one.
+/// provide's response on stdout is where credentials belong; nothing else a case writes may hold one
+/// (for other commands, such as `explain`, not even stdout).
 public enum SecretScan {
   /// Secrets shorter than this are skipped: "pw" would match half the bytes of any record.
   static let minimumLength = 6
@@ -15,7 +16,12 @@ public enum SecretScan {
     var secrets = Set<String>()
     for (_, data) in workspace.inputs { secrets.formUnion(self.secrets(in: String(decoding: data, as: UTF8.self))) }
     let stdout = String(decoding: workspace.stdout, as: UTF8.self)
-    let responseLine = stdout.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+    // Only provide answers with credentials; every other command's whole stdout (explain's report
+    // above all) must be free of them.
+    let answersWithCredentials = workspace.arguments.isEmpty || workspace.arguments.first == "provide"
+    let responseLine =
+      answersWithCredentials
+      ? stdout.split(separator: "\n", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? "" : ""
     secrets.formUnion(self.secrets(in: responseLine))
     let forms = secrets.filter { $0.utf8.count >= minimumLength }.flatMap { secret in
       [secret, Data(secret.utf8).base64EncodedString(), base64URL(secret)].map { (secret, $0) }
@@ -29,8 +35,12 @@ public enum SecretScan {
       }
     }
     search(String(decoding: workspace.stderr, as: UTF8.self), in: "stderr")
-    let rest = stdout.dropFirst(responseLine.count)
-    if rest.count > 1 { search(String(rest.dropFirst()), in: "stdout beyond the response") }
+    if answersWithCredentials {
+      let rest = stdout.dropFirst(responseLine.count)
+      if rest.count > 1 { search(String(rest.dropFirst()), in: "stdout beyond the response") }
+    } else {
+      search(stdout, in: "stdout")
+    }
     for (path, data) in FixtureRunner.files(in: workspace.directory) where workspace.inputs[path] != data {
       search(String(decoding: data, as: UTF8.self), in: "written file \(path)")
     }

@@ -136,7 +136,8 @@ final class WarningLog: Sendable {
     let line = try #require(warnings.all.first)
     #expect(line.hasPrefix("no credentials for registry.io/else/app: "), "\(line)")
     #expect(line.contains(#"source "elsewhere": matchImages ["other.io", "a.io", "b.io", …] do not match"#), "\(line)")
-    #expect(line.contains(#"source "team": matches, but has no credential for the image (no registry key matching it, or no service-account token)"#), "\(line)")
+    #expect(line.contains(#"source "elsewhere": matchImages ["other.io", "a.io", "b.io", …] do not match (closest "other.io": host label 1 "other" does not match "registry")"#), "\(line)")
+    #expect(line.contains(#"source "team": matches ("registry.io"), but has no credential under a registry key matching the image"#), "\(line)")
     #expect(!line.contains("secret-pw"))
 
     let none = WarningLog()

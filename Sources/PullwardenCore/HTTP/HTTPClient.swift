@@ -123,9 +123,13 @@ public struct HTTPClient: Sendable {
   public let runDeadline: ContinuousClock.Instant?
   public static let userAgent = "pullwarden"
 
-  public init(settings: HTTPSettings = HTTPSettings(), runDeadline: ContinuousClock.Instant? = nil) {
+  /// Told about every request sent (`explain --live` reports status and timing); nil in `provide`.
+  public let observer: HTTPCallObserver?
+
+  public init(settings: HTTPSettings = HTTPSettings(), runDeadline: ContinuousClock.Instant? = nil, observer: HTTPCallObserver? = nil) {
     self.settings = settings
     self.runDeadline = runDeadline
+    self.observer = observer
   }
 
   /// Sends one request; see `send(_:)` for many.
@@ -135,6 +139,29 @@ public struct HTTPClient: Sendable {
 
   /// Sends every request concurrently and returns their outcomes in the same order.
   public func send(_ requests: [HTTPRequest]) -> [Result<HTTPResponse, HTTPFailure>] {
+    guard let observer else { return perform(requests) }
+    let clock = ContinuousClock()
+    let started = clock.now
+    let results = perform(requests)
+    let elapsed = started.duration(to: clock.now)
+    let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
+    for (request, result) in zip(requests, results) {
+      var call = HTTPCallRecord(
+        method: request.method.rawValue, url: request.url.redacted, status: nil, failure: nil, attempts: 1, milliseconds: milliseconds)
+      switch result {
+      case .success(let response):
+        call.status = response.status
+        call.attempts = response.attempts
+      case .failure(let failure):
+        call.failure = failure.what
+        call.attempts = failure.attempts
+      }
+      observer.record(call)
+    }
+    return results
+  }
+
+  private func perform(_ requests: [HTTPRequest]) -> [Result<HTTPResponse, HTTPFailure>] {
     if let problem = Curl.load() {
       return requests.map { .failure(HTTPFailure(what: problem, request: $0.label, attempts: 0)) }
     }

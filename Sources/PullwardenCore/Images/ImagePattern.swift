@@ -75,15 +75,28 @@ public struct ImagePattern: Hashable, Sendable, CustomStringConvertible {
   }
 
   func matches(_ image: URLLocation) -> Bool {
+    mismatch(image) == nil
+  }
+
+  /// Why this pattern does not match `image`, or nil when it does: the one test `matches` makes, so
+  /// `pullwarden explain` and provide's miss line name exactly the part that failed.
+  public func mismatch(_ image: String) -> PatternMismatch? {
+    mismatch(URLLocation(image))
+  }
+
+  func mismatch(_ image: URLLocation) -> PatternMismatch? {
     // URLsMatchStr returns an error, so no match, when url.Parse rejects either side.
-    guard location.isValidURL, image.isValidURL, location.port == image.port,
-      location.hostLabels.count == image.hostLabels.count,
-      image.path.hasPrefix(location.path)
-    else { return false }
-    for (pattern, label) in zip(location.hostLabels, image.hostLabels) where !Glob.matches(pattern, label) {
-      return false
+    guard location.isValidURL else { return .unparsable(text) }
+    guard image.isValidURL else { return .unparsable(image.authority + image.path) }
+    guard location.hostLabels.count == image.hostLabels.count else {
+      return .labelCount(pattern: location.host, patternCount: location.hostLabels.count, image: image.host, imageCount: image.hostLabels.count)
     }
-    return true
+    for (index, (pattern, label)) in zip(location.hostLabels, image.hostLabels).enumerated() where !Glob.matches(pattern, label) {
+      return .label(index: index, pattern: pattern, image: label)
+    }
+    guard location.port == image.port else { return .port(pattern: location.port, image: image.port) }
+    guard image.path.hasPrefix(location.path) else { return .pathPrefix(pattern: location.path, image: image.path) }
+    return nil
   }
 
   /// Whether the host and port match those of `image`, ignoring paths: would this pattern match some
@@ -91,6 +104,62 @@ public struct ImagePattern: Hashable, Sendable, CustomStringConvertible {
   func matchesRegistry(of image: URLLocation) -> Bool {
     guard location.isValidURL, image.isValidURL, location.port == image.port, location.hostLabels.count == image.hostLabels.count else { return false }
     return zip(location.hostLabels, image.hostLabels).allSatisfy { Glob.matches($0, $1) }
+  }
+}
+
+/// The part of an image a `matchImages` pattern (or a registry key) failed on, in the order the
+/// kubelet's `URLsMatch` checks them: host label count, each host label as a glob, port, path prefix.
+public enum PatternMismatch: Sendable, Equatable, CustomStringConvertible {
+  /// Go's `url.Parse` rejects this text (the pattern or the image), so the kubelet never matches it.
+  case unparsable(String)
+  /// The hosts have different numbers of dot-separated labels (a glob never crosses a dot).
+  case labelCount(pattern: String, patternCount: Int, image: String, imageCount: Int)
+  /// Host label `index` (from 0) does not match as a glob.
+  case label(index: Int, pattern: String, image: String)
+  /// The ports differ; "" is no port, which is a value of its own.
+  case port(pattern: String, image: String)
+  /// The pattern's path is not a string prefix of the image's path.
+  case pathPrefix(pattern: String, image: String)
+
+  /// Which part failed, one word for JSON: `url`, `labels`, `label`, `port`, `path`.
+  public var part: String {
+    switch self {
+    case .unparsable: return "url"
+    case .labelCount: return "labels"
+    case .label: return "label"
+    case .port: return "port"
+    case .pathPrefix: return "path"
+    }
+  }
+
+  /// How far the match got before failing: a higher rank is a closer miss.
+  public var rank: Int {
+    switch self {
+    case .unparsable: return 0
+    case .labelCount: return 1
+    case .label: return 2
+    case .port: return 3
+    case .pathPrefix: return 4
+    }
+  }
+
+  /// `host label "example" does not match "other"`, with input text quoted (Go `%q`).
+  public var description: String {
+    switch self {
+    case .unparsable(let text):
+      return "the kubelet's URL parsing rejects \(quoted: text)"
+    case .labelCount(let pattern, let patternCount, let image, let imageCount):
+      return "host \(quoted: pattern) has \(patternCount) label\(patternCount == 1 ? "" : "s"), the image's \(quoted: image) has \(imageCount) (a glob never crosses a dot)"
+    case .label(let index, let pattern, let image):
+      return "host label \(index + 1) \(quoted: pattern) does not match \(quoted: image)"
+    case .port(let pattern, let image):
+      func describe(_ port: String) -> String { port.isEmpty ? "no port" : "port \(port)" }
+      return "\(describe(pattern)) in the pattern, \(describe(image)) in the image (ports must be equal)"
+    case .pathPrefix(let pattern, let image):
+      return image.isEmpty
+        ? "path prefix \(quoted: pattern), but the image has no path"
+        : "path prefix \(quoted: pattern) does not start the image's path \(quoted: image)"
+    }
   }
 }
 

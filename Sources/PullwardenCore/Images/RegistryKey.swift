@@ -45,6 +45,9 @@ public struct RegistryKey: Hashable, Sendable, Comparable, CustomStringConvertib
 
   func matches(_ image: URLLocation) -> Bool { pattern.matches(image) }
 
+  /// Why the kubelet's keyring would not use this key for `image`; nil when it would.
+  func mismatch(_ image: URLLocation) -> PatternMismatch? { pattern.mismatch(image) }
+
   /// Whether this key names the same registry (host and port) as `image`, whatever its path.
   func matchesRegistry(of image: URLLocation) -> Bool { pattern.matchesRegistry(of: image) }
 

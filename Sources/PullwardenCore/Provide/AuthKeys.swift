@@ -16,12 +16,18 @@ public enum AuthKeys {
   public struct Assignment: Sendable {
     /// Entries, each key's credentials together, keys in the order the kubelet tries them.
     public var auth: [(key: String, credential: RegistryCredential)]
+    /// For each entry of `auth`, in the same order: the credential as supplied (origin, source) and
+    /// the key the kubelet files it under (an alias's key without its fragment).
+    public var supplied: [(credential: SuppliedCredential, kubeletKey: String)]
+    /// Credentials left out because an earlier one has the same key, username and password.
+    public var repeats: [SuppliedCredential]
   }
 
   public static func assign(_ supplied: [SuppliedCredential]) -> Assignment {
     // Group by natural key in first-appearance order, dropping exact repeats.
     var order: [String] = []
     var groups: [String: [SuppliedCredential]] = [:]
+    var repeats: [SuppliedCredential] = []
     for item in supplied {
       let key = item.key.text
       if groups[key] == nil {
@@ -29,29 +35,32 @@ public enum AuthKeys {
         groups[key] = []
       }
       if groups[key]!.contains(where: { $0.credential.username == item.credential.username && $0.credential.password == item.credential.password }) {
+        repeats.append(item)
         continue
       }
       groups[key]!.append(item)
     }
 
     var used = Set(order)
-    var entries: [(group: String, key: String, credential: RegistryCredential)] = []
+    var entries: [(group: String, key: String, credential: SuppliedCredential)] = []
     for key in order {
       let group = groups[key]!
-      entries.append((key, key, group[0].credential))
+      entries.append((key, key, group[0]))
       var aliases = aliasKeys(for: key).lazy.filter { !used.contains($0) }.makeIterator()
       for extra in group.dropFirst() {
         // The sequence never ends, and a source's keys cannot use '#' (normalizing drops fragments).
         let alias = aliases.next()!
         used.insert(alias)
-        entries.append((key, alias, extra.credential))
+        entries.append((key, alias, extra))
       }
     }
     // Reverse byte order of the keys the kubelet files them under; a key's aliases stay after it.
     let sorted = entries.enumerated().sorted { a, b in
       a.element.group == b.element.group ? a.offset < b.offset : b.element.group.utf8.lexicographicallyPrecedes(a.element.group.utf8)
     }
-    return Assignment(auth: sorted.map { ($0.element.key, $0.element.credential) })
+    return Assignment(
+      auth: sorted.map { ($0.element.key, $0.element.credential.credential) },
+      supplied: sorted.map { ($0.element.credential, $0.element.group) }, repeats: repeats)
   }
 
   /// Keys the kubelet files under the same key as `key`: `key#2`, `key#3`, … (endless, lazily).

@@ -16,6 +16,47 @@ public struct Provider: Sendable {
     public var handedOut: [SuppliedCredential]
     /// Sources that served the image (matched by `matchImages`), in config order.
     public var matchedSources: [String]
+    /// The response's keys with the credentials behind them; nil for an empty answer.
+    public var assignment: AuthKeys.Assignment?
+    /// Why the response has its `cacheKeyType`.
+    public var scope: CacheScopeDecision
+    /// Why the response has its `cacheDuration`.
+    public var duration: CacheDurationDecision
+    /// The warning `provide` writes when the image gets no credential; nil otherwise.
+    public var missLine: String?
+  }
+
+  /// What is decided before any source runs: which sources serve the image, the cache scope, and
+  /// which sources are asked (all of them for a `Global` answer).
+  public struct Plan: Sendable {
+    let image: URLLocation
+    public var matched: [any CredentialSource]
+    /// Meaningful only when `matched` is not empty.
+    public var scope: CacheScopeDecision
+    public var consulted: [any CredentialSource]
+  }
+
+  public func plan(for request: CredentialProviderRequest) -> Plan {
+    let image = URLLocation(image: request.reference)
+    let matched = config.sources.filter { $0.common.serves(image) }
+    guard !matched.isEmpty else {
+      return Plan(image: image, matched: [], scope: CacheScopeDecision(type: .image, reason: .miss), consulted: [])
+    }
+    let scope = cacheScope(for: image, matched: matched)
+    // A Global answer is reused for every image, so it must hold every source's credentials.
+    return Plan(image: image, matched: matched, scope: scope, consulted: scope.type == .global ? config.sources : matched)
+  }
+
+  /// The context the sources of `plan` are asked with.
+  public func context(
+    for request: CredentialProviderRequest, plan: Plan, now: Timestamp, diagnostics: Diagnostics, stateDirectory: String?,
+    trace: ProvideTrace = ProvideTrace()
+  ) -> ProvideContext {
+    // explain neither reads nor writes the credential cache: it must leave no trace on disk.
+    let cache = trace.isExplaining ? nil : config.credentialCache.map { CredentialCache(settings: $0, diagnostics: diagnostics) }
+    return ProvideContext(
+      request: request, scope: plan.scope.type, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory,
+      credentialCache: cache, trace: trace)
   }
 
   /// - Parameter stateDirectory: where sources may keep caches between calls (ProvideRun passes the
@@ -24,38 +65,64 @@ public struct Provider: Sendable {
     _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics = .discard,
     stateDirectory: String? = nil
   ) throws(PullwardenError) -> Outcome {
-    let image = URLLocation(image: request.reference)
-    let matched = config.sources.filter { $0.common.serves(image) }
-    guard !matched.isEmpty else {
-      reportMiss(request, supplied: [], diagnostics: diagnostics)
-      return miss(request, matched: [])
-    }
-    let scope = cacheScope(for: image, matched: matched)
-    let context = ProvideContext(
-      request: request, scope: scope, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory,
-      credentialCache: config.credentialCache.map { CredentialCache(settings: $0, diagnostics: diagnostics) })
-    // A Global answer is reused for every image, so it must hold every source's credentials.
-    let consulted = scope == .global ? config.sources : matched
-
+    let plan = plan(for: request)
+    let context = context(for: request, plan: plan, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory)
     var supplied: [SuppliedCredential] = []
-    for source in consulted {
+    for source in plan.consulted {
       supplied += try source.credentials(for: context)
     }
-    if supplied.isEmpty {
-      reportMiss(request, supplied: [], diagnostics: diagnostics)
-      return miss(request, matched: matched)
-    }
+    let outcome = assemble(request, plan: plan, supplied: supplied, context: context)
+    if let missLine = outcome.missLine { diagnostics.warn(missLine) }
+    return outcome
+  }
 
+  /// The response from what the consulted sources supplied: keys in the kubelet's order, cache scope
+  /// and duration, and the credentials handed out for the image. `explain` calls this too.
+  public func assemble(
+    _ request: CredentialProviderRequest, plan: Plan, supplied: [SuppliedCredential], context: ProvideContext
+  ) -> Outcome {
+    if plan.matched.isEmpty || supplied.isEmpty {
+      // A miss is cached only for this image and only briefly: credentials may appear soon.
+      let response = CredentialProviderResponse(
+        apiVersion: request.apiVersion, cacheKeyType: .image, cacheDuration: config.missCacheDuration, auth: [])
+      return Outcome(
+        response: response, handedOut: [], matchedSources: plan.matched.map(\.common.name), assignment: nil,
+        scope: CacheScopeDecision(type: .image, reason: .miss),
+        duration: CacheDurationDecision(value: config.missCacheDuration, reason: .miss),
+        missLine: missLine(request, supplied: supplied, trace: context.trace))
+    }
     let assignment = AuthKeys.assign(supplied)
-    var duration = Self.cacheDuration(
-      configured: consulted.map(\.common.cacheDuration).min()!, expiries: supplied.compactMap(\.expiresAt), now: now,
-      skew: config.expirySkew)
-    if context.advice.isIncomplete { duration = min(duration, config.missCacheDuration) }
+    let duration = cacheDurationDecision(
+      consulted: plan.consulted, supplied: supplied, now: context.now, incomplete: context.advice.isIncomplete)
     let response = CredentialProviderResponse(
-      apiVersion: request.apiVersion, cacheKeyType: scope, cacheDuration: duration, auth: assignment.auth)
-    let handedOut = supplied.filter { $0.key.matches(image) }
-    if handedOut.isEmpty { reportMiss(request, supplied: supplied, diagnostics: diagnostics) }
-    return Outcome(response: response, handedOut: handedOut, matchedSources: matched.map(\.common.name))
+      apiVersion: request.apiVersion, cacheKeyType: plan.scope.type, cacheDuration: duration.value, auth: assignment.auth)
+    let handedOut = supplied.filter { $0.key.matches(plan.image) }
+    return Outcome(
+      response: response, handedOut: handedOut, matchedSources: plan.matched.map(\.common.name), assignment: assignment,
+      scope: plan.scope, duration: duration,
+      missLine: handedOut.isEmpty ? missLine(request, supplied: supplied, trace: context.trace) : nil)
+  }
+
+  /// The `cacheDuration` and what set it: the shortest configured duration of the consulted sources,
+  /// bounded by every credential's expiry (less `expirySkew`), and by `missCacheDuration` when a
+  /// source could give only part of its answer.
+  func cacheDurationDecision(
+    consulted: [any CredentialSource], supplied: [SuppliedCredential], now: Timestamp, incomplete: Bool
+  ) -> CacheDurationDecision {
+    let shortest = consulted.min { $0.common.cacheDuration < $1.common.cacheDuration }!
+    var decision = CacheDurationDecision(
+      value: shortest.common.cacheDuration, reason: .configured(source: shortest.common.name, consulted: consulted.count))
+    for item in supplied {
+      guard let expiresAt = item.expiresAt else { continue }
+      let bound = Self.cacheDuration(configured: decision.value, expiries: [expiresAt], now: now, skew: config.expirySkew)
+      if bound < decision.value {
+        decision = CacheDurationDecision(value: bound, reason: .expiry(source: item.sourceName, at: expiresAt, skew: config.expirySkew))
+      }
+    }
+    if incomplete && config.missCacheDuration < decision.value {
+      decision = CacheDurationDecision(value: config.missCacheDuration, reason: .incomplete)
+    }
+    return decision
   }
 
   /// How long the kubelet may cache the answer: the configured duration, but never past any handed-out
@@ -72,49 +139,44 @@ public struct Provider: Sendable {
   }
 
   /// The widest `cacheKeyType` that is still correct for every image the kubelet would reuse the
-  /// answer for.
+  /// answer for, and which source decided it.
   ///
   /// Start from the narrowest type among the sources serving the image. Registry is only kept if every
   /// source that serves any image of this registry allows it (otherwise a cached answer would hide
   /// that source for its images); Global only if every source allows it.
-  func cacheScope(for image: URLLocation, matched: [any CredentialSource]) -> CacheKeyType {
-    var scope = matched.map(\.common.cacheKeyType).min()!
-    if scope >= .registry {
+  func cacheScope(for image: URLLocation, matched: [any CredentialSource]) -> CacheScopeDecision {
+    let narrowest = matched.min { $0.common.cacheKeyType < $1.common.cacheKeyType }!
+    var decision = CacheScopeDecision(
+      type: narrowest.common.cacheKeyType, reason: .serving(
+        source: narrowest.common.name, serving: matched.count,
+        unanimous: matched.allSatisfy { $0.common.cacheKeyType == narrowest.common.cacheKeyType }))
+    if decision.type >= .registry {
       let peers = config.sources.filter { $0.common.servesRegistry(of: image) }
-      scope = min(scope, peers.map(\.common.cacheKeyType).min()!)
+      let peer = peers.min { $0.common.cacheKeyType < $1.common.cacheKeyType }!
+      if peer.common.cacheKeyType < decision.type {
+        decision = CacheScopeDecision(
+          type: peer.common.cacheKeyType, reason: .registryPeer(source: peer.common.name, wanted: decision.type))
+      }
     }
-    if scope == .global && config.sources.contains(where: { $0.common.cacheKeyType != .global }) {
+    if decision.type == .global, let narrower = config.sources.first(where: { $0.common.cacheKeyType != .global }) {
       // Some source is narrower; the registry check above already holds, so Registry is safe.
-      scope = .registry
+      decision = CacheScopeDecision(type: .registry, reason: .globalNarrowed(source: narrower.common.name))
     }
-    return scope
+    return decision
   }
 
   /// A miss is never silent: one warning line names every source and why it gave nothing for the
-  /// image (the kubelet logs stderr; `pullwarden explain` says more). Sources are named, never a
-  /// credential.
-  private func reportMiss(_ request: CredentialProviderRequest, supplied: [SuppliedCredential], diagnostics: Diagnostics) {
+  /// image (the kubelet logs stderr; `pullwarden explain` says more), with the same reasons
+  /// `explain` gives (`SourceVerdict`). Sources are named, never a credential.
+  func missLine(_ request: CredentialProviderRequest, supplied: [SuppliedCredential], trace: ProvideTrace) -> String {
     let image = URLLocation(image: request.reference)
     let reasons = config.sources.map { source -> String in
-      let name = "source \"\(source.common.name)\""
-      guard source.common.serves(image) else {
-        let patterns = source.common.matchImages.prefix(3).map { "\"\($0.text)\"" }.joined(separator: ", ")
-        let more = source.common.matchImages.count > 3 ? ", …" : ""
-        return "\(name): matchImages [\(patterns)\(more)] do not match"
-      }
-      let keys = supplied.filter { $0.sourceName == source.common.name }.count
-      return keys == 0
-        ? "\(name): matches, but has no credential for the image (no registry key matching it, or no service-account token)"
-        : "\(name): matches, but none of its \(keys) credential(s) has a registry key matching the image"
+      let verdict = SourceVerdict.judge(
+        source, image: image, supplied: supplied.filter { $0.sourceName == source.common.name }, handedOut: 0,
+        notes: trace.notes(for: source.common.name), failure: nil, reached: true)
+      return "source \(quoted: source.common.name): \(verdict.summary)"
     }
     let answer = supplied.isEmpty ? "; the answer is empty, cached for \(config.missCacheDuration)" : ""
-    diagnostics.warn("no credentials for \(request.reference.name): \(reasons.joined(separator: "; "))\(answer)")
-  }
-
-  private func miss(_ request: CredentialProviderRequest, matched: [any CredentialSource]) -> Outcome {
-    // A miss is cached only for this image and only briefly: credentials may appear soon.
-    let response = CredentialProviderResponse(
-      apiVersion: request.apiVersion, cacheKeyType: .image, cacheDuration: config.missCacheDuration, auth: [])
-    return Outcome(response: response, handedOut: [], matchedSources: matched.map(\.common.name))
+    return "no credentials for \(request.reference.name): \(reasons.joined(separator: "; "))\(answer)"
   }
 }

@@ -41,16 +41,20 @@ public struct SuppliedCredential: Sendable {
   public var expiresAt: Timestamp?
   /// The configured source that supplied it.
   public var sourceName: String
+  /// A stand-in for the credential a call would obtain (`explain` without `--live`): its password is
+  /// empty and its hash and expiry unknown. Never set in `provide`.
+  public var unresolved: Bool
 
   public init(
     key: RegistryKey, credential: RegistryCredential, origin: CredentialOrigin, expiresAt: Timestamp? = nil,
-    sourceName: String
+    sourceName: String, unresolved: Bool = false
   ) {
     self.key = key
     self.credential = credential
     self.origin = origin
     self.expiresAt = expiresAt
     self.sourceName = sourceName
+    self.unresolved = unresolved
   }
 }
 
@@ -73,12 +77,15 @@ public struct ProvideContext: Sendable {
   public static let networkTimeLimit = Duration.seconds(50)
   /// What sources report about the answer as a whole (shared by every copy of this context).
   public let advice = ResponseAdvice()
+  /// Why sources gave nothing, and for `explain` the calls they make or would make.
+  public let trace: ProvideTrace
   let image: URLLocation
 
   public init(
     request: CredentialProviderRequest, scope: CacheKeyType, now: Timestamp, diagnostics: Diagnostics,
-    stateDirectory: String? = nil, credentialCache: CredentialCache? = nil
+    stateDirectory: String? = nil, credentialCache: CredentialCache? = nil, trace: ProvideTrace = ProvideTrace()
   ) {
+    self.trace = trace
     self.request = request
     self.scope = scope
     self.now = now
@@ -87,6 +94,18 @@ public struct ProvideContext: Sendable {
     self.credentialCache = credentialCache
     self.deadline = ContinuousClock.now + Self.networkTimeLimit
     self.image = URLLocation(image: request.reference)
+  }
+
+  /// The HTTP client a source uses for this run: bounded by the run's deadline, and observed when
+  /// `explain --live` reports the calls.
+  func httpClient(_ settings: HTTPSettings, source: String) -> HTTPClient {
+    HTTPClient(settings: settings, runDeadline: deadline, observer: trace.callObserver(source: source))
+  }
+
+  /// Notes, when explaining, a key the source holds that this answer leaves out, and why.
+  func noteLeftOut(_ key: RegistryKey, source: String) {
+    guard trace.isExplaining else { return }
+    trace.note(.keyLeftOut(key: key.text, mismatch: scope == .image ? key.mismatch(image) : nil), source: source)
   }
 
   /// A cheap test that rules out most keys before `includes` builds a `RegistryKey`: a key whose host

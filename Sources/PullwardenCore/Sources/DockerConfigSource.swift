@@ -51,7 +51,10 @@ public struct DockerConfigSource: CredentialSource {
           "ignoring registry \(quoted: entry.rawKey) in \(path): not a usable registry key", kind: "unusable registry keys")
         return nil
       }
-      guard context.includes(key, within: common.matchImages) else { return nil }
+      guard context.includes(key, within: common.matchImages) else {
+        context.noteLeftOut(key, source: common.name)
+        return nil
+      }
       return SuppliedCredential(key: key, credential: entry.credential, origin: .node, sourceName: common.name)
     }
   }

@@ -95,12 +95,30 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
     }
     let (server, settings) = try location.resolve(http, source: common.name)
     let calls = APIServerCalls(
-      client: HTTPClient(settings: settings, runDeadline: context.deadline), server: server, token: serviceAccountToken.text,
+      client: context.httpClient(settings, source: common.name), server: server, token: serviceAccountToken.text,
       source: common.name)
 
     // Names known without the API go out in the same batch as the ServiceAccount.
     var names = try annotatedNames(in: context)
     for name in secretNames where !names.contains(name) { names.append(name) }
+    if !context.trace.contactsServers {
+      // explain without --live: the calls this run would make, and nothing handed out.
+      let account = serviceAccountToken.coordinates
+      var paths = imagePullSecrets ? ["/api/v1/namespaces/\(account.namespace)/serviceaccounts/\(account.name)"] : []
+      paths += names.prefix(TenantLimits.secretsPerServiceAccount).map { secretPath($0, account) }
+      for path in paths {
+        let request = try calls.request(path)
+        let purpose = path.contains("/serviceaccounts/") ? "the service account's imagePullSecrets" : "Secret"
+        context.trace.note(.wouldCall(method: request.method.rawValue, url: request.url.redacted, purpose: purpose), source: common.name)
+      }
+      if imagePullSecrets {
+        context.trace.note(
+          .wouldCall(method: "GET", url: "/api/v1/namespaces/\(account.namespace)/secrets/<each imagePullSecret>", purpose: "Secret"),
+          source: common.name)
+      }
+      context.trace.note(.needsLive("the credentials are in the Secrets the API server returns"), source: common.name)
+      return []
+    }
     let limit = TenantLimits.secretsPerServiceAccount
     var overLimit = names.count > limit
     names = Array(names.prefix(limit))
@@ -262,7 +280,11 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
         kind: "registry entries without credentials")
     }
     return config.entries.compactMap { entry in
-      guard let key = entry.key, context.includes(key, within: common.matchImages) else { return nil }
+      guard let key = entry.key else { return nil }
+      guard context.includes(key, within: common.matchImages) else {
+        context.noteLeftOut(key, source: common.name)
+        return nil
+      }
       return SuppliedCredential(
         key: key, credential: entry.credential, origin: CredentialOrigin(secret: secret.coordinates, serviceAccount: account),
         sourceName: common.name)

@@ -72,9 +72,21 @@ public struct RegistryTokenSource: ServiceAccountTokenSource {
     guard let key = RegistryKey(normalizing: keyText), context.includes(key, within: common.matchImages) else { return [] }
     let username = try token.value(of: "username", configured: token.username, in: context, source: common.name) ?? token.username
     let configuredService = try token.value(of: "service", configured: service, in: context, source: common.name)
-    let client = HTTPClient(settings: http, runDeadline: context.deadline)
+    let client = context.httpClient(http, source: common.name)
     let serviceURL: HTTPSURL
     if let tokenEndpoint { serviceURL = tokenEndpoint } else { serviceURL = try registryURL(for: image) }
+    if !context.trace.contactsServers {
+      if tokenEndpoint == nil {
+        let probe = serviceURL.appendingPath("/v2/")
+        context.trace.note(.wouldCall(method: "GET", url: probe.redacted, purpose: "token service discovery"), source: common.name)
+      }
+      context.trace.note(
+        .wouldCall(
+          method: "GET", url: tokenEndpoint?.redacted ?? "<the realm of the registry's Bearer challenge>",
+          purpose: "registry token request, scope \(quoted: scopeText)"),
+        source: common.name)
+      return unresolved(username: username, key: key, token: serviceAccountToken)
+    }
 
     let obtained = try CredentialCache.obtain(
       in: context, source: self, token: serviceAccountToken,

@@ -115,7 +115,10 @@ public struct SecretFilesSource: CredentialSource {
         for entry in config.entries {
           guard let key = entry.key else { continue }
           registries.append(key.text)
-          guard context.includes(key, within: common.matchImages) else { continue }
+          guard context.includes(key, within: common.matchImages) else {
+            context.noteLeftOut(key, source: common.name)
+            continue
+          }
           supplied.append(
             SuppliedCredential(
               key: key, credential: entry.credential, origin: CredentialOrigin(secret: secret.coordinates),

@@ -93,6 +93,16 @@ extension ServiceAccountTokenSource {
     ]
   }
 
+  /// The stand-in for the credential a call would obtain, for `explain` without `--live`: no password,
+  /// no expiry, marked unresolved.
+  func unresolved(username: String, key: RegistryKey, token: ServiceAccountToken) -> [SuppliedCredential] {
+    [
+      SuppliedCredential(
+        key: key, credential: RegistryCredential(username: username, password: ""),
+        origin: CredentialOrigin(serviceAccount: token.coordinates), sourceName: common.name, unresolved: true)
+    ]
+  }
+
   /// The checked token, the registry key and the username for a source that answers for the image's
   /// registry; nil when the source has nothing to add (no token and `withoutToken: skip`, or a key
   /// outside this response's scope).

@@ -63,12 +63,16 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
     }
     if let requestedTokenType { parameters.append(("requested_token_type", requestedTokenType)) }
     if let clientId { parameters.append(("client_id", clientId)) }
+    if !context.trace.contactsServers {
+      context.trace.note(.wouldCall(method: "POST", url: endpoint.redacted, purpose: "token exchange"), source: common.name)
+      return unresolved(username: username, key: key, token: serviceAccountToken)
+    }
 
     let obtained = try CredentialCache.obtain(
       in: context, source: self, token: serviceAccountToken,
       identity: [endpoint.text, username] + parameters.flatMap { [$0.name, $0.value] }
     ) { () throws(PullwardenError) in
-      try exchange(serviceAccountToken, parameters: parameters, now: context.now, deadline: context.deadline)
+      try exchange(serviceAccountToken, parameters: parameters, now: context.now, client: context.httpClient(http, source: common.name))
     }
     return supplied(obtained, username: username, key: key, token: serviceAccountToken)
   }
@@ -76,7 +80,7 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
   /// The RFC 8693 call itself.
   func exchange(
     _ serviceAccountToken: ServiceAccountToken, parameters: [(name: String, value: String)], now: Timestamp,
-    deadline: ContinuousClock.Instant
+    client: HTTPClient
   ) throws(PullwardenError) -> ObtainedCredential
   {
     let fields: [(name: String, value: String)] =
@@ -86,7 +90,7 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
       ] + parameters
     let request = HTTPRequest.form(endpoint, fields)
     let call = TokenEndpointCall(
-      client: HTTPClient(settings: http, runDeadline: deadline), source: common.name, purpose: "token exchange", secrets: [serviceAccountToken.text])
+      client: client, source: common.name, purpose: "token exchange", secrets: [serviceAccountToken.text])
     let answer = try call.json(request)
     guard case .string(let accessToken)? = answer.object["access_token"], !accessToken.isEmpty else {
       throw call.failure("the answer has no \"access_token\"", request)

@@ -84,7 +84,11 @@ public struct TokenSettings: Sendable {
   /// and the source skips such requests.
   func serviceAccountToken(in context: ProvideContext, source: String) throws(PullwardenError) -> ServiceAccountToken? {
     guard let text = context.request.serviceAccountToken else {
-      if withoutToken == .skip { return nil }
+      if withoutToken == .skip {
+        context.trace.note(.skippedWithoutToken, source: source)
+        return nil
+      }
+      context.trace.note(.missingToken, source: source)
       throw PullwardenError(
         .source,
         "no serviceAccountToken in the request: give this provider tokenAttributes in the kubelet's CredentialProviderConfig, or set withoutToken: skip to leave pods without a service account to other sources",
@@ -92,6 +96,7 @@ public struct TokenSettings: Sendable {
     }
     let token = try ServiceAccountToken(text, now: context.now)
     if let tokenAudience, !token.audiences.contains(tokenAudience) {
+      context.trace.note(.audienceMismatch(expected: tokenAudience, found: token.audiences), source: source)
       let found = token.audiences.isEmpty ? "none" : token.audiences.map { "\"\($0)\"" }.joined(separator: ", ")
       throw PullwardenError(
         .request,
@@ -99,6 +104,7 @@ public struct TokenSettings: Sendable {
         at: "stdin, at serviceAccountToken; source \"\(source)\"")
     }
     for key in requiredAnnotations where context.request.serviceAccountAnnotations[key] == nil {
+      context.trace.note(.missingAnnotation(key), source: source)
       throw PullwardenError(
         .source,
         "service account \(token.coordinates) has no annotation \"\(key)\", which this source requires (annotate the ServiceAccount, and list the key in the kubelet's tokenAttributes.requiredServiceAccountAnnotationKeys)",
