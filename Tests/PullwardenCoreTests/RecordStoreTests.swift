@@ -257,4 +257,18 @@ private func mode(_ path: String) -> mode_t {
     #expect(try FileLock.acquire(directory.path + "/locks/b", mode: .shared, timeout: .zero) == nil)
     #expect(try FileIO.fileType(directory.path + "/locks/b") == nil)
   }
+
+  /// A FIFO or device planted where a lock file belongs is refused at once, for writers and readers.
+  @Test(arguments: [FileLock.Mode.exclusive, .shared])
+  func aLockPathThatIsNotARegularFileIsRefused(mode: FileLock.Mode) throws {
+    _ = system("mkdir -p '\(directory.path)/locks'")
+    let path = directory.path + "/locks/fifo"
+    #expect(mkfifo(path, 0o600) == 0)
+    #expect(throws: FileLock.Failure.self) { _ = try FileLock.acquire(path, mode: mode, timeout: .zero) }
+    // A character device (the null device's numbers) needs root to make; CI runs as root.
+    if getuid() == 0 {
+      #expect(mknod(directory.path + "/locks/device", S_IFCHR | 0o600, dev_t((1 << 8) | 3)) == 0)
+      #expect(throws: FileLock.Failure.self) { _ = try FileLock.acquire(directory.path + "/locks/device", mode: mode, timeout: .zero) }
+    }
+  }
 }

@@ -49,10 +49,17 @@ public final class FileLock {
     let deadline = Timestamp.now().adding(timeout)
     while true {
       let flags = mode == .exclusive ? O_RDWR | O_CREAT : O_RDONLY
-      let fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW, 0o600)
+      // O_NONBLOCK and the type check: a FIFO, socket or device planted where the lock file belongs
+      // is refused at once instead of blocking the open (or touching a device).
+      let fd = open(path, flags | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK, 0o600)
       if fd < 0 {
         if mode == .shared && errno == ENOENT { return nil }
         throw .system(SystemError("open", path))
+      }
+      var opened = stat()
+      guard fstat(fd, &opened) == 0, opened.st_mode & S_IFMT == S_IFREG else {
+        close(fd)
+        throw .system(SystemError("lock what is not a regular file,", path, code: EINVAL))
       }
       let operation = mode == .exclusive ? LOCK_EX : LOCK_SH
       var pause: Int64 = 1_000_000
