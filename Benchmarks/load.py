@@ -47,10 +47,16 @@ for index in range(writers):
                             "image": "registry.example.com/app-%d" % (index % images)}) + "\n")
 
 
+warnings = []
+
+
 def provide(index):
     with open(os.path.join(work, "request-%d.json" % index), "rb") as request:
-        return subprocess.run([binary, "provide", "--config", os.path.join(work, "config-%d.yaml" % index)],
-                              stdin=request, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+        run = subprocess.run([binary, "provide", "--config", os.path.join(work, "config-%d.yaml" % index)],
+                             stdin=request, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if run.stderr:
+        warnings.append(run.stderr.decode(errors="replace").strip())
+    return run.returncode
 
 
 # Every image has a record before the verifier starts.
@@ -105,4 +111,5 @@ print(json.dumps({
     "label": "verify --batch lookups while %d providers write" % writers,
     "lookup_p50_us": pick(0.5), "lookup_p99_us": pick(0.99), "lookup_max_us": pick(1.0), "lookups": len(latencies),
     "provides": counts["provides"], "failed_calls": counts["failed"] + bad_answers, "lost_updates": lost,
-    "seconds": seconds, "writers": writers}))
+    "seconds": seconds, "writers": writers, "provide_warnings": len(warnings),
+    "first_warning": warnings[0][:300] if warnings else None}))

@@ -62,7 +62,7 @@ public final class FileLock {
         throw .system(SystemError("lock what is not a regular file,", path, code: EINVAL))
       }
       let operation = mode == .exclusive ? LOCK_EX : LOCK_SH
-      var pause: Int64 = 1_000_000
+      var pause: Int64 = 200_000
       while flock(fd, operation | LOCK_NB) != 0 {
         let code = errno
         if code == EINTR { continue }
@@ -74,11 +74,14 @@ public final class FileLock {
           close(fd)
           throw .timedOut(path: path, after: timeout)
         }
-        // Holders keep the lock for a read and a write; poll gently instead of blocking forever, so a
-        // stuck holder costs a bounded wait instead of the kubelet's whole pull.
-        var request = timespec(tv_sec: 0, tv_nsec: Int(pause))
+        // Holders keep the lock for a read and a write (a few fsyncs); poll instead of blocking
+        // forever, so a stuck holder costs a bounded wait instead of the kubelet's whole pull. The
+        // poll stays short: a waiter that slept 50 ms let every newcomer in before it, and under 25
+        // writers per image (Benchmarks/load.py, 200 providers) one starved past the timeout and its
+        // credentials went unrecorded. A little jitter keeps waiters from polling in step.
+        var request = timespec(tv_sec: 0, tv_nsec: Int(pause + Int64.random(in: 0...(pause / 2))))
         nanosleep(&request, nil)
-        pause = min(pause * 2, 50_000_000)
+        pause = min(pause * 2, 2_000_000)
       }
       var held = stat()
       var current = stat()
