@@ -97,12 +97,12 @@ public struct CredentialExpiry: Equatable, Sendable {
       throw root.error("apiVersion must be \"\(apiVersion)\"", at: "apiVersion")
     }
     try root.rejectUnknownKeys(["kind", "apiVersion", "lastUpdatedTime", "imageRef", "credentialMapping"])
-    var expiry = CredentialExpiry(imageRef: try root.string("imageRef") ?? "", lastUpdatedTime: try RecordCoding.time(root, "lastUpdatedTime"))
+    var expiry = CredentialExpiry(imageRef: try root.string("imageRef") ?? "", lastUpdatedTime: try wholeSeconds(root, "lastUpdatedTime"))
     guard let mapping = try root.object("credentialMapping") else { return expiry }
     for member in mapping.object.members {
       guard let reader = try mapping.object(member.key) else { continue }
       try reader.rejectUnknownKeys(["kubernetesSecrets", "kubernetesServiceAccounts", "nodePodsAccessibleExpiresAt"])
-      var entries = Entries(nodePodsAccessible: try RecordCoding.time(reader, "nodePodsAccessibleExpiresAt"))
+      var entries = Entries(nodePodsAccessible: try wholeSeconds(reader, "nodePodsAccessibleExpiresAt"))
       for item in try reader.objectArray("kubernetesSecrets") ?? [] {
         try item.rejectUnknownKeys(["uid", "namespace", "name", "credentialHash", "expiresAt"])
         let secret = ImagePullSecret(
@@ -122,8 +122,15 @@ public struct CredentialExpiry: Equatable, Sendable {
   }
 
   private static func requiredTime(_ item: ObjectReader) throws(PullwardenError) -> Timestamp {
-    guard let time = try RecordCoding.time(item, "expiresAt") else { throw item.error("missing \"expiresAt\"") }
+    guard let time = try wholeSeconds(item, "expiresAt") else { throw item.error("missing \"expiresAt\"") }
     return time
+  }
+
+  /// A time cut down to its second, as it is written. Found by fuzzing: "…T00:00:00.9Z" read as is
+  /// counted for 0.9 s past the second the file names (the rule is that a credential stops counting
+  /// at its `expiresAt` second), and the answer then changed once the file was rewritten.
+  private static func wholeSeconds(_ reader: ObjectReader, _ key: String) throws(PullwardenError) -> Timestamp? {
+    try RecordCoding.time(reader, key).map { Timestamp(secondsSinceEpoch: $0.secondsSinceEpoch) }
   }
 
   public var json: JSONValue {
