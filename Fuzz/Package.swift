@@ -4,8 +4,8 @@
 // build, `swift test` and CI never build fuzzers; `scripts/fuzz` builds and runs them.
 //
 // The main package exports no library product, so the core is compiled here from the same sources
-// through the symlinks under Core/ (same targets, same settings). Keep the dependency versions equal
-// to the main Package.swift's.
+// through the symlinks under Core/ (same targets, same settings: keep them equal to the main
+// Package.swift's).
 import PackageDescription
 
 /// One executable per fuzz target; scripts/fuzz knows each one's seeds.
@@ -26,16 +26,14 @@ let fuzzTargets = [
 
 let package = Package(
   name: "pullwarden-fuzz",
-  dependencies: [
-    .package(url: "https://github.com/jpsim/Yams", exact: "6.2.2"),
-    .package(url: "https://github.com/apple/swift-crypto", exact: "4.5.2"),
-  ],
   targets: [
     .target(name: "CJansson", path: "Core/CJansson", linkerSettings: [.linkedLibrary("jansson")]),
+    .target(name: "CYAML", path: "Core/CYAML", linkerSettings: [.linkedLibrary("yaml")]),
+    .target(name: "CLibmd", path: "Core/CLibmd", linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libmd.a"])]),
     .target(name: "CCurl", path: "Core/CCurl", linkerSettings: [.linkedLibrary("dl")]),
     .target(
       name: "PullwardenCore",
-      dependencies: ["CJansson", "CCurl", "Yams", .product(name: "Crypto", package: "swift-crypto")],
+      dependencies: ["CJansson", "CCurl", "CYAML", "CLibmd"],
       path: "Core/PullwardenCore",
       swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
     ),
