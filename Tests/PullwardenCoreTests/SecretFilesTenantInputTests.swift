@@ -39,6 +39,28 @@ import Testing
 
   private func users(_ outcome: Provider.Outcome) -> [String] { outcome.response.auth.map(\.credential.username) }
 
+  /// More Secret files than secretFilesPerDirectory: the first ones by name are read, the limit is
+  /// named once, and the answer is cached only as long as a miss (a file past the limit could have
+  /// held credentials for the image).
+  @Test func theFileCountLimitIsNamedAndTheAnswerCachedBriefly() throws {
+    directory.write("secrets/a-good.yaml", secret("a", good))
+    let limit = TenantLimits.secretFilesPerDirectory
+    for index in 0..<limit {
+      let fd = open(directory.path + "/secrets/z-\(index).json", O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+      #expect(fd >= 0)
+      _ = Array("{\"kind\":\"Secret\",\"type\":\"Opaque\",\"metadata\":{\"name\":\"o\(index)\",\"namespace\":\"ns\"}}".utf8)
+        .withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+      close(fd)
+    }
+    let warnings = WarningLog()
+    let outcome = try provide(warnings: warnings)
+    #expect(users(outcome) == ["good"])
+    #expect(outcome.response.cacheDuration == .seconds(10))
+    let limitLines = warnings.all.filter { $0.contains("(secretFilesPerDirectory)") }
+    #expect(limitLines.count == 1, "\(warnings.all.prefix(5))")
+    #expect(limitLines.first?.contains("reads only the first \(limit) of the \(limit + 1) Secret files") == true)
+  }
+
   @Test func brokenFilesAreSkippedAndTheOthersServed() throws {
     directory.write("secrets/a-good.yaml", secret("a", good))
     directory.write("secrets/b-bad-yaml.yaml", "kind: Secret\nmetadata: {name: b\n  namespace: [\n")
