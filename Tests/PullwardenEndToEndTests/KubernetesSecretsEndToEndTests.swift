@@ -189,6 +189,28 @@ import Testing
     #expect(try jsonObject(result.stdout)["cacheDuration"] as? String == "30s")
   }
 
+  /// A service account naming more Secrets than secretsPerServiceAccount: the first ones (the ones the
+  /// kubelet tries first) are read, the rest are never fetched, the limit is named, and the answer is
+  /// cached only briefly.
+  @Test func theSecretsPerServiceAccountLimitIsNamedAndTheRestNeverFetched() throws {
+    let limit = 256
+    let names = ["registry-a"] + (1...limit).map { "extra-\($0)" }
+    try writeAccount(pullSecrets: names)
+    try writeSecret("registry-a", registry: "registry-a.example.com", username: "alice", password: "alice-password")
+    for name in names.dropFirst() {
+      try writeSecret(name, registry: "\(name).example.com", username: "u", password: "\(name)-password")
+    }
+    let scenario = "limit-\(UUID().uuidString.prefix(8).lowercased())"
+    let result = try provide(try config(server: serverURL("id=\(scenario)")), secrets: ["alice-password"])
+    #expect(result.status == 0, "\(result.stderr)")
+    #expect(try auth(result)["registry-a.example.com"]?["password"] == "alice-password")
+    #expect(result.stderr.contains("names more than \(limit) Secrets (secretsPerServiceAccount): only the first \(limit) are read"), "\(result.stderr)")
+    #expect(try jsonObject(result.stdout)["cacheDuration"] as? String == "30s")
+    let fetched = server.requests(scenario: scenario).filter { $0["endpoint"] as? String == "secrets" }.compactMap { $0["path"] as? String }
+    #expect(fetched.count == limit)
+    #expect(!fetched.contains { $0.hasSuffix("/extra-\(limit)") }, "the Secret past the limit was fetched")
+  }
+
   @Test func otherSecretTypesAreIgnoredWithAWarning() throws {
     try writeAccount(pullSecrets: ["database", "registry-a"])
     try writeSecret("database", registry: "db.example.com", username: "db", password: "db-password", type: "Opaque")
