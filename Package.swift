@@ -61,11 +61,14 @@ let package = Package(
       swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
     ),
 
+    // The commit and its date, stamped by scripts/build-release (-Xcc -D...); "unknown" otherwise.
+    .target(name: "CBuildInfo"),
+
     // MARK: Executables
 
     .executableTarget(
       name: "pullwarden",
-      dependencies: ["PullwardenCore"]
+      dependencies: ["PullwardenCore", "CBuildInfo"]
     ),
     .target(
       name: "FixtureKit",

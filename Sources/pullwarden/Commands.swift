@@ -17,6 +17,7 @@ enum Commands {
         records inspect         Show the record of one image with every credential and its expiry.
         records gc              Retire records unused for a while, or whose every credential has expired.
         config check            Validate a config file and list its sources.
+        version                 Show the version, the commit it was built from and its date.
 
         See 'pullwarden <subcommand> --help' for detailed help.
       """,
@@ -28,13 +29,14 @@ enum Commands {
     let commands: [(CommandSpec, (ParsedOptions) -> Int32)] = [
       (provide, runProvide), (RecordsCommands.list, RecordsCommands.runList), (RecordsCommands.inspect, RecordsCommands.runInspect),
       (RecordsCommands.gc, RecordsCommands.runGC), (configCheck, runConfigCheck), (ExplainCommand.spec, ExplainCommand.run),
+      (version, runVersion),
     ]
     if arguments.first == "verify" { return VerifyInvocation.main(arguments: Array(arguments.dropFirst())) }
     for (spec, run) in commands where arguments.starts(with: spec.path) {
       return parse(Array(arguments.dropFirst(spec.path.count)), spec, run: run)
     }
     if arguments == ["--version"] {
-      StandardStreams.writeOut(PullwardenVersion.current + "\n")
+      StandardStreams.writeOut(PullwardenVersion.text)
       return 0
     }
     // A group without its subcommand, or nothing at all: the overview.
@@ -102,6 +104,23 @@ enum Commands {
 
   static func runProvide(_ options: ParsedOptions) -> Int32 {
     ProvideInvocation.run(configPath: options.value("config")!)
+  }
+
+  // MARK: version
+
+  static let version = CommandSpec(
+    path: ["version"],
+    abstract: "Show the version, the commit it was built from and its date (as --version does).",
+    options: [.option("output", short: "o", value: "format", help: "text or json.", default: "text")]
+  )
+
+  static func runVersion(_ options: ParsedOptions) -> Int32 {
+    switch options.value("output") {
+    case "json": StandardStreams.writeOut(PullwardenVersion.json)
+    case "text": StandardStreams.writeOut(PullwardenVersion.text)
+    default: return usageError(UsageError("--output must be text or json"), version)
+    }
+    return 0
   }
 
   // MARK: config check

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CBuildInfo
 import PullwardenCore
 
 /// The `provide` command's work, shared by the fast path and `Commands.provide`.
@@ -89,4 +90,16 @@ enum StandardStreams {
 
 enum PullwardenVersion {
   static let current = "0.1.0"
+  /// The commit the release build was made from, or "unknown" (CBuildInfo).
+  static var commit: String { String(cString: CBuildInfo_commit()) }
+  /// That commit's date, the reproducible build date, or "unknown".
+  static var buildDate: String { String(cString: CBuildInfo_date()) }
+
+  /// `pullwarden 0.1.0 (commit abc123, built 2026-12-02T02:50:00Z)`.
+  static var text: String { "pullwarden \(current) (commit \(commit), built \(buildDate))\n" }
+
+  static var json: [UInt8] {
+    JSON.encode(.object(["version": .string(current), "commit": .string(commit), "buildDate": .string(buildDate)]))
+      + [UInt8(ascii: "\n")]
+  }
 }

@@ -11,6 +11,11 @@ import PullwardenCore
 enum VerifyInvocation {
   /// Parses `arguments` (after `verify`) and runs; returns the exit status.
   static func main(arguments: [String]) -> Int32 {
+    // `--version` is the same for every command, verify included.
+    if arguments == ["--version"] {
+      StandardStreams.writeOut(PullwardenVersion.text)
+      return 0
+    }
     // A single request is read before the options are judged, so a caller that writes it and then
     // reads the answer never meets a closed pipe. Not for --batch (it streams), help, or a terminal.
     var input: Result<[UInt8], PullwardenError>?

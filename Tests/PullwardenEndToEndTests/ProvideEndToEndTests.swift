@@ -88,3 +88,27 @@ import Testing
     #expect(result.stderr.contains("\"sources\" is empty"))
   }
 }
+
+/// `--version` (also after `verify`) and `pullwarden version [-o json]` name the version, the commit
+/// and its date; the release build stamps the commit (scripts/build-release).
+@Suite struct VersionEndToEndTests {
+  @Test func versionSaysVersionCommitAndDateEverywhere() throws {
+    let plain = try Pullwarden.run(["--version"])
+    #expect(plain.status == 0)
+    #expect(plain.stdout.hasPrefix("pullwarden 0.1.0 (commit "), "\(plain.stdout)")
+    #expect(try Pullwarden.run(["version"]).stdout == plain.stdout)
+    let verify = try Pullwarden.run(["verify", "--version"])
+    #expect(verify.status == 0 && verify.stdout == plain.stdout, "\(verify.stdout)\(verify.stderr)")
+
+    let json = try Pullwarden.run(["version", "-o", "json"])
+    #expect(json.status == 0)
+    let object = try jsonObject(json.stdout)
+    #expect(object["version"] as? String == "0.1.0")
+    let commit = try #require(object["commit"] as? String)
+    #expect(object["buildDate"] is String)
+    if ProcessInfo.processInfo.environment["PULLWARDEN_RELEASE"] == "1" {
+      #expect(commit != "unknown", "the release build stamps its commit")
+    }
+    #expect(try Pullwarden.run(["version", "-o", "yaml"]).status == 64)
+  }
+}
