@@ -91,27 +91,30 @@ extension FileIO {
   public static func sweepTemporaryFiles(in folder: String) {
     guard let names = try? directoryEntries(folder) else { return }
     let own = getpid()
-    for name in names where name.hasPrefix(".") && name.hasSuffix(".tmp") {
-      // .<name>.<pid>.<n>.tmp: the pid is the second-to-last dot-separated part before "tmp".
-      let parts = name.split(separator: ".", omittingEmptySubsequences: false)
-      guard parts.count >= 4, let pid = pid_t(parts[parts.count - 3]), pid > 0, pid != own else { continue }
+    for name in names {
+      guard let field = temporaryFileWriterField(name), let pid = pid_t(field), pid > 0, pid != own else { continue }
       if kill(pid, 0) != 0 && errno == ESRCH { unlink(folder + "/" + name) }
     }
   }
 
   /// Whether `name` is one of `replaceFile`'s temporary files: `.<name>.<pid>.<n>.tmp`.
-  public static func isTemporaryFileName(_ name: String) -> Bool {
+  public static func isTemporaryFileName(_ name: String) -> Bool { temporaryFileWriterField(name) != nil }
+
+  /// The `<pid>` digits of one of `replaceFile`'s temporary file names (`.<name>.<pid>.<n>.tmp`), or nil
+  /// when `name` is not one: the one reading of that format, for the sweep and for `records gc`.
+  private static func temporaryFileWriterField(_ name: String) -> String? {
     let bytes = Array(name.utf8)
     let suffix = Array(".tmp".utf8)
     guard bytes.count > 1 + suffix.count, bytes.first == UInt8(ascii: "."), bytes.suffix(suffix.count).elementsEqual(suffix) else {
-      return false
+      return nil
     }
     // The two numbers before ".tmp", each after a dot, and a name of at least one byte before them.
     let fields = bytes.dropFirst().dropLast(suffix.count).split(separator: UInt8(ascii: "."), omittingEmptySubsequences: false)
-    guard fields.count >= 3 else { return false }
+    guard fields.count >= 3 else { return nil }
     let numbers = fields.suffix(2)
     let isNumber = { (field: ArraySlice<UInt8>) in !field.isEmpty && field.allSatisfy { $0 >= 0x30 && $0 <= 0x39 } }
-    return numbers.allSatisfy(isNumber) && !fields.dropLast(2).allSatisfy(\.isEmpty)
+    guard numbers.allSatisfy(isNumber), !fields.dropLast(2).allSatisfy(\.isEmpty) else { return nil }
+    return String(decoding: numbers.first!, as: UTF8.self)
   }
 
   /// fsync on a directory, which makes renames and unlinks inside it durable.
