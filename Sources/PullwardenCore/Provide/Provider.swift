@@ -89,7 +89,7 @@ public struct Provider: Sendable {
         response: response, handedOut: [], matchedSources: plan.matched.map(\.common.name), assignment: nil,
         scope: CacheScopeDecision(type: .image, reason: .miss),
         duration: CacheDurationDecision(value: config.missCacheDuration, reason: .miss),
-        missLine: missLine(request, supplied: supplied, trace: context.trace))
+        missLine: missLine(request, image: plan.image, supplied: supplied, trace: context.trace))
     }
     let assignment = AuthKeys.assign(supplied)
     let duration = cacheDurationDecision(
@@ -100,7 +100,7 @@ public struct Provider: Sendable {
     return Outcome(
       response: response, handedOut: handedOut, matchedSources: plan.matched.map(\.common.name), assignment: assignment,
       scope: plan.scope, duration: duration,
-      missLine: handedOut.isEmpty ? missLine(request, supplied: supplied, trace: context.trace) : nil)
+      missLine: handedOut.isEmpty ? missLine(request, image: plan.image, supplied: supplied, trace: context.trace) : nil)
   }
 
   /// The `cacheDuration` and what set it: the shortest configured duration of the consulted sources,
@@ -168,8 +168,9 @@ public struct Provider: Sendable {
   /// A miss is never silent: one warning line names every source and why it gave nothing for the
   /// image (the kubelet logs stderr; `pullwarden explain` says more), with the same reasons
   /// `explain` gives (`SourceVerdict`). Sources are named, never a credential.
-  func missLine(_ request: CredentialProviderRequest, supplied: [SuppliedCredential], trace: ProvideTrace) -> String {
-    let image = URLLocation(image: request.reference)
+  func missLine(
+    _ request: CredentialProviderRequest, image: URLLocation, supplied: [SuppliedCredential], trace: ProvideTrace
+  ) -> String {
     let reasons = config.sources.map { source -> String in
       let verdict = SourceVerdict.judge(
         source, image: image, supplied: supplied.filter { $0.sourceName == source.common.name }, handedOut: 0,
