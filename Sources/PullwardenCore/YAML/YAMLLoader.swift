@@ -20,8 +20,11 @@ public enum YAMLLoader {
   ///
   /// A file whose first non-blank character is `{` or `[` is parsed as JSON by jansson instead, which
   /// is faster and reports JSON's own errors.
+  ///
+  /// - Parameter firstLine: the line of the file `bytes` start on (YAML errors count from it); the
+  ///   documents' own positions (`Document.location`) assume 1.
   public static func documents(
-    _ bytes: [UInt8], name: String, kind: PullwardenError.Kind, schema: YAMLSchema = .core
+    _ bytes: [UInt8], name: String, kind: PullwardenError.Kind, schema: YAMLSchema = .core, firstLine: Int = 1
   ) throws(PullwardenError) -> [Document] {
     if let first = bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }),
       first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
@@ -31,7 +34,7 @@ public enum YAMLLoader {
     guard String(validating: bytes, as: UTF8.self) != nil else {
       throw PullwardenError(kind, "file is not valid UTF-8 text", at: name)
     }
-    var parser = LibYAMLParser(bytes)
+    var parser = LibYAMLParser(bytes, firstLine: firstLine)
     var composer = Composer(schema: schema, kind: kind, name: name)
     var documents: [Document] = []
     while let root = try composer.nextDocument(&parser) {
