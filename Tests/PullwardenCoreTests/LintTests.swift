@@ -82,7 +82,7 @@ import Testing
   func privateWithoutCredentialsIsReported(image: String, policy: String?) {
     let report = Self.lint(Self.pod(image: image, policy: policy))
     #expect(Self.rules(report) == ["private-image-without-credentials"])
-    #expect(report.reported.first?.message.contains("give --config") == true)
+    #expect(report.reported.first?.message.contains("without --config Pullwarden cannot tell") == true)
   }
 
   @Test func privateWithPullSecretsAlwaysOrPublicIsClean() {

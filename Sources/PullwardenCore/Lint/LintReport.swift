@@ -64,9 +64,6 @@ public struct LintReport: Sendable {
     if !suppressed.isEmpty { text += ", \(suppressed.count) suppressed (\(counted(suppressed)))" }
     text += "; \(plural(containers.count, "container")) in \(plural(objects, "object")), \(plural(files, "file"))"
     if !errors.isEmpty { text += "; \(plural(errors.count, "error")) (on stderr)" }
-    if configPath == nil && containers.contains(where: { !PublicRegistries.contains($0.image) }) {
-      text += "; without --config, private-image-without-credentials cannot see the node's sources"
-    }
     return text
   }
 

@@ -120,10 +120,10 @@ public struct LintRules: Sendable {
           : "imagePullPolicy IfNotPresent (Kubernetes' default for \(image.tag == nil ? "a digest" : "a tag other than latest"))"
         let credentials =
           config.map { "no source in \($0.path) serves it" }
-          ?? "Pullwarden cannot tell whether the node's credential provider serves it (give --config to check)"
+          ?? "without --config Pullwarden cannot tell whether the node's credential provider serves \(image.domain)"
         add(
           .privateImageWithoutCredentials,
-          "\(subject)\(policy) on \(shown) from private registry \(image.domain) with no imagePullSecrets, and \(credentials): a node that already has the image may run it without checking credentials, and any other node (or one enforcing KEP-2535 verification) fails the pull; add imagePullSecrets or a source for \(image.domain)")
+          "\(subject)\(policy) on private image \(shown) with no imagePullSecrets, and \(credentials): a node that has the image may run it without checking credentials, elsewhere (or under KEP-2535 verification) the pull fails; add imagePullSecrets or a source for \(image.domain)")
       }
     }
     return findings
