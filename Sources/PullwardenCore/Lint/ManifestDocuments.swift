@@ -124,15 +124,16 @@ public enum ManifestReader {
       return contents
     }
     for chunk in chunks {
+      let chunkBytes = Array(chunk.bytes)
       let documents: [Document]
       do {
-        documents = try YAMLLoader.documents(Array(chunk.bytes), name: file, kind: .config, schema: .kubernetes, firstLine: chunk.firstLine)
+        documents = try YAMLLoader.documents(chunkBytes, name: file, kind: .config, schema: .kubernetes, firstLine: chunk.firstLine)
       } catch {
         contents.errors.append(error)
         continue
       }
       for (index, document) in documents.enumerated() {
-        let source = (bytes: Array(chunk.bytes), index: index, firstLine: chunk.firstLine)
+        let source = (bytes: chunkBytes, index: index, firstLine: chunk.firstLine)
         do {
           try read(document.root, file: file, source: source, into: &contents)
         } catch {

@@ -302,13 +302,7 @@ public enum YAMLLoader {
       }
       // A value: which step of the path it is, and whether it is on the path.
       var onPath = stack.isEmpty
-      var mark: YAMLMark?
-      switch event {
-      case .scalar(_, _, _, _, let at), .alias(_, let at), .sequenceStart(_, let at), .mappingStart(_, let at):
-        mark = at
-      default:
-        break
-      }
+      let mark = event.valueMark
       if let top = stack.last, mark != nil {
         let depth = stack.count - 1
         if top.matched, depth < target.count {
@@ -324,11 +318,11 @@ public enum YAMLLoader {
         if stack.isEmpty || stack.last?.isMapping == false { best = mark }
         if stack.count == target.count { return (mark.line, mark.column) }
       }
-      switch event {
-      case .sequenceStart, .mappingStart:
-        var isMapping = false
-        if case .mappingStart = event { isMapping = true }
+      if let isMapping = event.opensMapping {
         stack.append(Open(isMapping: isMapping, matched: onPath))
+        continue
+      }
+      switch event {
       case .sequenceEnd, .mappingEnd:
         stack.removeLast()
         fallthrough

@@ -53,15 +53,8 @@ enum YAMLPositions {
           break  // the mapping's end (a collection as a key never composes, so it is never linted)
         }
       }
-      var mark: YAMLMark?
-      switch event {
-      case .scalar(_, _, _, _, let at), .alias(_, let at), .sequenceStart(_, let at), .mappingStart(_, let at):
-        mark = at
-      default:
-        break
-      }
       var node: Int?
-      if let mark {
+      if let mark = event.valueMark {
         if let top = stack.last {
           if let parent = top.node {
             node = trie.child(parent, top.isMapping ? .key(top.key ?? "") : .index(top.count))
@@ -71,11 +64,11 @@ enum YAMLPositions {
         }
         if let node, let path = trie.terminal[node] { found[path] = mark }
       }
-      switch event {
-      case .sequenceStart, .mappingStart:
-        var isMapping = false
-        if case .mappingStart = event { isMapping = true }
+      if let isMapping = event.opensMapping {
         stack.append(Open(isMapping: isMapping, node: node))
+        continue
+      }
+      switch event {
       case .sequenceEnd, .mappingEnd:
         stack.removeLast()
         fallthrough
@@ -111,5 +104,24 @@ enum YAMLPositions {
     }
 
     func child(_ node: Int, _ component: JSONPath.Component) -> Int? { children[node][component] }
+  }
+}
+
+extension YAMLEvent {
+  /// Where a value starts, for the events that start one (a scalar, an alias or a collection).
+  var valueMark: YAMLMark? {
+    switch self {
+    case .scalar(_, _, _, _, let at), .alias(_, let at), .sequenceStart(_, let at), .mappingStart(_, let at): return at
+    default: return nil
+    }
+  }
+
+  /// For a collection's start, whether it is a mapping; nil for every other event.
+  var opensMapping: Bool? {
+    switch self {
+    case .mappingStart: return true
+    case .sequenceStart: return false
+    default: return nil
+    }
   }
 }
