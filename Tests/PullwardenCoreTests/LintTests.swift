@@ -48,6 +48,10 @@ import Testing
     #expect(report.reported.first?.message.contains("defaults imagePullPolicy to Always") == true)
   }
 
+  @Test func emptyPolicyIsUnset() {
+    #expect(Self.rules(Self.lint(Self.pod(image: "nginx", policy: "\"\""))) == ["latest-tag-without-policy"])
+  }
+
   @Test(arguments: [("nginx", "Always"), ("nginx:latest", "IfNotPresent"), ("nginx:1.25", nil)] as [(String, String?)])
   func latestWithPolicyOrPinnedTagIsClean(image: String, policy: String?) {
     #expect(Self.rules(Self.lint(Self.pod(image: image, policy: policy))) == [])

@@ -243,7 +243,8 @@ public enum ManifestReader {
         let containerName = try string(container, "name", at: containerPath)
         // Workload templates may leave the image to config management (the API allows it).
         guard let image = try string(container, "image", at: containerPath), !image.isEmpty else { continue }
-        let policy = try string(container, "imagePullPolicy", at: containerPath)
+        // An empty policy is unset to the API server, which then fills in its default.
+        let policy = try string(container, "imagePullPolicy", at: containerPath).flatMap { $0.isEmpty ? nil : $0 }
         if let policy, PullPolicy(rawValue: policy) == nil {
           throw DocumentProblem(
             what: "imagePullPolicy must be Always, IfNotPresent or Never, found \(quoted: policy) (the API server rejects it)",
