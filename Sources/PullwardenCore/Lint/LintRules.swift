@@ -47,7 +47,8 @@ public enum PublicRegistries {
   static let parsed: [ImagePattern] = patterns.map { try! ImagePattern(parsing: $0) }
 
   public static func contains(_ image: ImageReference) -> Bool {
-    parsed.contains { $0.matches(image.name) }
+    let location = URLLocation(image.name)
+    return parsed.contains { $0.matches(location) }
   }
 }
 
@@ -72,7 +73,8 @@ public struct LintRules: Sendable {
 
   /// Names of the sources whose matchImages match `image` (nil without a config).
   public func servingSources(_ image: ImageReference) -> [String]? {
-    config.map { config in config.sources.filter { $0.common.matchImages.contains { $0.matches(image.name) } }.map(\.common.name) }
+    let location = URLLocation(image.name)
+    return config.map { config in config.sources.filter { $0.common.serves(location) }.map(\.common.name) }
   }
 
   /// The findings for `container`, whose image parsed as `image`.
@@ -80,7 +82,8 @@ public struct LintRules: Sendable {
     let explicit = container.imagePullPolicy.flatMap(PullPolicy.init(rawValue:))
     let defaulted = PullPolicy.kubernetesDefault(for: image)
     let effective = explicit ?? defaulted
-    let shown = Escaping.quoted(container.image)
+    // Message parts are built only for a finding: most containers have none.
+    var shown: String { Escaping.quoted(container.image) }
     var findings: [LintFinding] = []
     func add(_ rule: LintRule, _ message: String, atPolicy: Bool = false) {
       let mark = atPolicy ? container.policyMark ?? container.imageMark : container.imageMark
@@ -89,7 +92,7 @@ public struct LintRules: Sendable {
           rule: rule, message: message, container: container, line: mark?.line, column: mark?.column,
           suppressed: container.ignoredRules.contains(rule.rawValue)))
     }
-    let subject = container.containerName.map { "container \(quoted: $0): " } ?? ""
+    var subject: String { container.containerName.map { "container \(quoted: $0): " } ?? "" }
 
     if explicit == nil, image.digest == nil, image.tag == nil || image.tag == "latest" {
       let what = image.tag == nil ? "has no tag" : "uses the latest tag"
