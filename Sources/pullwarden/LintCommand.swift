@@ -47,7 +47,7 @@ enum LintCommand {
     for path in paths {
       linter.lint(path: path) { try FileIO.readAll(fd: 0, limit: LintLimits.fileSize, name: "stdin") }
     }
-    let report = linter.report
+    let report = linter.makeReport()
     for warning in report.warnings { StandardStreams.writeError("pullwarden: \(warning)\n") }
     for error in report.errors { StandardStreams.reportError(error) }
     let written: Bool

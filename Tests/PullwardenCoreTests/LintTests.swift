@@ -21,7 +21,7 @@ import Testing
   static func lint(_ text: String, config: PullwardenConfig? = nil, file: String = "m.yaml") -> LintReport {
     var linter = Linter(config: config)
     linter.lint(Array(text.utf8), file: file)
-    return linter.report
+    return linter.makeReport()
   }
 
   static func rules(_ report: LintReport) -> [String] { report.reported.map(\.rule.rawValue) }
@@ -126,6 +126,21 @@ import Testing
     let missed = Self.lint(Self.pod(image: "other.example/app:1"), config: config)
     #expect(Self.rules(missed) == ["private-image-without-credentials"])
     #expect(missed.reported.first?.message.contains("no source in \(directory.path)/config.yaml serves it") == true)
+  }
+
+  @Test func serviceAccountPullSecretsCoverItsPods() {
+    let account = "kind: ServiceAccount\nmetadata: {name: builder, namespace: ci}\nimagePullSecrets: [{name: corp}]\n"
+    func pod(_ namespace: String, _ account: String?) -> String {
+      "kind: Pod\nmetadata: {name: p, namespace: \(namespace)}\nspec:\n"
+        + (account.map { "  serviceAccountName: \($0)\n" } ?? "") + "  containers: [{name: c, image: \"registry.corp.example/app:1\"}]\n"
+    }
+    var linter = Linter(config: nil)
+    linter.lint(Array(pod("ci", "builder").utf8), file: "pod.yaml")  // read before the account: order does not matter
+    linter.lint(Array(account.utf8), file: "account.yaml")
+    linter.lint(Array((pod("ci", nil) + "---\n" + pod("other", "builder")).utf8), file: "others.yaml")
+    let report = linter.makeReport()
+    #expect(report.reported.map(\.container.file) == ["others.yaml", "others.yaml"])
+    #expect(report.objects == 3)
   }
 
   // MARK: Silencing
@@ -247,7 +262,7 @@ import Testing
     let big = [UInt8](repeating: 0x20, count: LintLimits.fileSize + 1)
     var linter = Linter(config: nil)
     linter.lint(big, file: "big.yaml")
-    #expect(linter.report.errors.first?.description.contains("larger than 8 MiB") == true)
+    #expect(linter.makeReport().errors.first?.description.contains("larger than 8 MiB") == true)
   }
 
   @Test func directoriesAreWalkedSafely() throws {
@@ -261,22 +276,22 @@ import Testing
     #expect(symlink(directory.path + "/a.yaml", directory.path + "/c.yaml") == 0)
     var linter = Linter(config: nil)
     linter.lint(path: directory.path) { [] }
-    let files = linter.report.reported.map { String($0.container.file.dropFirst(directory.path.count + 1)) }
+    let files = linter.makeReport().reported.map { String($0.container.file.dropFirst(directory.path.count + 1)) }
     #expect(files == ["a.yaml", "b/two.yml", "c.yaml"])
-    #expect(linter.report.warnings.contains { $0.contains("fifo.yaml\": not a regular file") })
-    #expect(linter.report.errors.isEmpty)
+    #expect(linter.makeReport().warnings.contains { $0.contains("fifo.yaml\": not a regular file") })
+    #expect(linter.makeReport().errors.isEmpty)
 
     var direct = Linter(config: nil)
     direct.lint(path: directory.path + "/fifo.yaml") { [] }
-    #expect(direct.report.errors.first?.description.contains("found a FIFO") == true)
+    #expect(direct.makeReport().errors.first?.description.contains("found a FIFO") == true)
     direct.lint(path: directory.path + "/missing.yaml") { [] }
-    #expect(direct.report.errors.last?.description.contains("no such file or directory") == true)
+    #expect(direct.makeReport().errors.last?.description.contains("no such file or directory") == true)
   }
 
   @Test func stdinIsNamedStdin() {
     var linter = Linter(config: nil)
     linter.lint(path: "-") { Array(Self.pod(image: "nginx").utf8) }
-    #expect(linter.report.reported.first?.container.file == "stdin")
+    #expect(linter.makeReport().reported.first?.container.file == "stdin")
   }
 
   // MARK: Formats

@@ -78,7 +78,10 @@ public struct LintRules: Sendable {
   }
 
   /// The findings for `container`, whose image parsed as `image`.
-  public func check(_ container: ManifestContainer, image: ImageReference) -> [LintFinding] {
+  ///
+  /// - Parameter accountHasPullSecrets: whether a ServiceAccount in the input gives the pod's
+  ///   service account imagePullSecrets.
+  public func check(_ container: ManifestContainer, image: ImageReference, accountHasPullSecrets: Bool = false) -> [LintFinding] {
     let explicit = container.imagePullPolicy.flatMap(PullPolicy.init(rawValue:))
     let defaulted = PullPolicy.kubernetesDefault(for: image)
     let effective = explicit ?? defaulted
@@ -114,7 +117,7 @@ public struct LintRules: Sendable {
       }
     }
 
-    if effective != .always, !container.hasPullSecrets, !PublicRegistries.contains(image) {
+    if effective != .always, !container.hasPullSecrets, !accountHasPullSecrets, !PublicRegistries.contains(image) {
       let served = servingSources(image)
       if served?.isEmpty ?? true {
         let policy =
@@ -126,7 +129,7 @@ public struct LintRules: Sendable {
           ?? "without --config Pullwarden cannot tell whether the node's credential provider serves \(image.domain)"
         add(
           .privateImageWithoutCredentials,
-          "\(subject)\(policy) on private image \(shown) with no imagePullSecrets, and \(credentials): a node that has the image may run it without checking credentials, elsewhere (or under KEP-2535 verification) the pull fails; add imagePullSecrets or a source for \(image.domain)")
+          "\(subject)\(policy) on private image \(shown) with no imagePullSecrets (on the pod, or on its service account \(quoted: container.serviceAccount.name) in the input), and \(credentials): a node that has the image may run it without checking credentials, elsewhere (or under KEP-2535 verification) the pull fails; add imagePullSecrets or a source for \(image.domain)")
       }
     }
     return findings

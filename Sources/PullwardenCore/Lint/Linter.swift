@@ -4,15 +4,30 @@ import Glibc
 import Musl
 #endif
 
-/// `pullwarden lint`: reads manifest files, directories and stdin, and applies the rules to every
-/// container, collecting findings, problems and warnings for `LintReport`'s formats.
+/// `pullwarden lint`: reads manifest files, directories and stdin, then applies the rules to every
+/// container (`makeReport`), once every input is read: a ServiceAccount in one file can give a pod in
+/// another its imagePullSecrets.
 public struct Linter {
   public let rules: LintRules
-  public private(set) var report: LintReport
+  /// Problems, warnings and counts so far; containers and findings are added by `makeReport`.
+  private var report: LintReport
+  private var containers: [(container: ManifestContainer, image: ImageReference)] = []
+  private var accountsWithPullSecrets: Set<ServiceAccountName> = []
 
   public init(config: PullwardenConfig?) {
     rules = LintRules(config: config)
     report = LintReport(configPath: config?.path)
+  }
+
+  /// The rules applied to every container read so far.
+  public func makeReport() -> LintReport {
+    var report = self.report
+    for (container, image) in containers {
+      report.containers.append(LintReport.CheckedContainer(container: container, image: image, servedBy: rules.servingSources(image)))
+      report.findings += rules.check(
+        container, image: image, accountHasPullSecrets: accountsWithPullSecrets.contains(container.serviceAccount))
+    }
+    return report
   }
 
   /// Lints `path`: `-` for stdin (read through `readStdin`), a directory (recursively), or a file.
@@ -46,6 +61,7 @@ public struct Linter {
     report.objects += contents.objects
     report.errors += contents.errors
     report.warnings += contents.warnings
+    accountsWithPullSecrets.formUnion(contents.accountsWithPullSecrets)
     for container in contents.containers {
       let image: ImageReference
       do {
@@ -56,9 +72,7 @@ public struct Linter {
           "warning: \(container.objectDescription) \(container.path): image \(quoted: container.image) is not a valid image reference (\(error)); the kubelet fails it with InvalidImageName (\(place))")
         continue
       }
-      report.containers.append(
-        LintReport.CheckedContainer(container: container, image: image, servedBy: rules.servingSources(image)))
-      report.findings += rules.check(container, image: image)
+      containers.append((container, image))
     }
   }
 

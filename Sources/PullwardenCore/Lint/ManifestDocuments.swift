@@ -62,6 +62,9 @@ public struct ManifestContainer: Sendable {
   public var imagePullPolicy: String?
   /// Whether the pod spec lists any imagePullSecrets.
   public var hasPullSecrets: Bool
+  /// The pod's service account (`default` when the spec names none): the API server adds that
+  /// account's imagePullSecrets to the pod, so a ServiceAccount in the same input can cover it.
+  public var serviceAccount: ServiceAccountName
   /// Rules silenced by the `pullwarden.dev/lint-ignore` annotation for this container.
   public var ignoredRules: Set<String>
   /// Where `image` and `imagePullPolicy` are, when the parser could place them.
@@ -74,6 +77,12 @@ public struct ManifestContainer: Sendable {
     if let name { text += " " + (namespace.map { $0 + "/" } ?? "") + name }
     return text
   }
+}
+
+/// A service account by namespace (nil when the manifest leaves it to `kubectl apply -n`) and name.
+public struct ServiceAccountName: Hashable, Sendable {
+  public var namespace: String?
+  public var name: String
 }
 
 /// Reads manifest files into containers: Pods, workload controllers, PodTemplates and `List`s of
@@ -101,6 +110,8 @@ public enum ManifestReader {
   public struct FileContents: Sendable {
     public var containers: [ManifestContainer] = []
     public var objects = 0
+    /// ServiceAccounts in the file that list imagePullSecrets.
+    public var accountsWithPullSecrets: Set<ServiceAccountName> = []
     public var errors: [PullwardenError] = []
     public var warnings: [String] = []
   }
@@ -157,10 +168,10 @@ public enum ManifestReader {
     _ root: JSONValue, file: String, source: (bytes: [UInt8], index: Int, firstLine: Int), into contents: inout FileContents
   ) throws(DocumentProblem) {
     if case .null = root { return }
-    var found: [ManifestContainer] = []
-    var objects = 0
-    var warnings: [(String, JSONPath)] = []
-    try collect(root, at: .root, file: file, listDepth: 0, into: &found, objects: &objects, warnings: &warnings)
+    var collected = Collected()
+    try collect(root, at: .root, file: file, listDepth: 0, into: &collected)
+    var found = collected.containers
+    let warnings = collected.warnings
     var wanted: [JSONPath] = []
     for container in found {
       wanted.append(container.path.appending("image"))
@@ -177,13 +188,22 @@ public enum ManifestReader {
       contents.warnings.append("\(what) (\(place))")
     }
     contents.containers += found
-    contents.objects += objects
+    contents.objects += collected.objects
+    contents.accountsWithPullSecrets.formUnion(collected.accountsWithPullSecrets)
+  }
+
+  /// What one document holds, gathered before positions are looked up.
+  struct Collected {
+    var containers: [ManifestContainer] = []
+    var objects = 0
+    var accountsWithPullSecrets: Set<ServiceAccountName> = []
+    /// Warnings with the path they are about.
+    var warnings: [(String, JSONPath)] = []
   }
 
   /// Walks one object (or a `List` of them).
   static func collect(
-    _ value: JSONValue, at path: JSONPath, file: String, listDepth: Int, into found: inout [ManifestContainer], objects: inout Int,
-    warnings: inout [(String, JSONPath)]
+    _ value: JSONValue, at path: JSONPath, file: String, listDepth: Int, into collected: inout Collected
   ) throws(DocumentProblem) {
     guard case .object(let object) = value else {
       throw DocumentProblem(what: "a manifest must be an object, found \(value.typeName)", path: path)
@@ -197,15 +217,18 @@ public enum ManifestReader {
       }
       let items = try array(object, "items", at: path) ?? []
       for (index, item) in items.enumerated() {
-        try collect(item, at: path.appending("items").appending(index), file: file, listDepth: listDepth + 1, into: &found, objects: &objects, warnings: &warnings)
+        try collect(item, at: path.appending("items").appending(index), file: file, listDepth: listDepth + 1, into: &collected)
       }
       return
     }
-    guard let specPath = podSpecPaths[kind] else { return }
-    objects += 1
     let metadata = try self.object(object, "metadata", at: path)
     let namespace = try string(metadata, "namespace", at: path.appending("metadata"))
     let name = try string(metadata, "name", at: path.appending("metadata"))
+    if kind == "ServiceAccount", let name, !(try array(object, "imagePullSecrets", at: path) ?? []).isEmpty {
+      collected.accountsWithPullSecrets.insert(ServiceAccountName(namespace: namespace, name: name))
+    }
+    guard let specPath = podSpecPaths[kind] else { return }
+    collected.objects += 1
 
     // Walk to the pod spec; its template's metadata sits next to it.
     var spec: JSONObject? = object
@@ -229,10 +252,13 @@ public enum ManifestReader {
       let annotationPath = at.appending("annotations").appending(ignoreAnnotation)
       let parsed = parseIgnore(text)
       ignores += parsed.ignores
-      warnings += parsed.unknown.map { ("warning: \(ignoreAnnotation) names unknown rule \(quoted: $0) (rules: \(LintRule.allCases.map(\.rawValue).joined(separator: ", ")))", annotationPath) }
+      collected.warnings += parsed.unknown.map { ("warning: \(ignoreAnnotation) names unknown rule \(quoted: $0) (rules: \(LintRule.allCases.map(\.rawValue).joined(separator: ", ")))", annotationPath) }
     }
 
     let pullSecrets = try array(spec, "imagePullSecrets", at: specAt) ?? []
+    // serviceAccount is the deprecated spelling the API server still honours.
+    let deprecatedAccount = try string(spec, "serviceAccount", at: specAt)
+    let account = try string(spec, "serviceAccountName", at: specAt) ?? deprecatedAccount ?? "default"
     for list in containerLists {
       guard let containers = try array(spec, list, at: specAt) else { continue }
       for (index, element) in containers.enumerated() {
@@ -252,10 +278,11 @@ public enum ManifestReader {
         }
         var ignored = Set<String>()
         for ignore in ignores where ignore.container == nil || ignore.container == containerName { ignored.insert(ignore.rule) }
-        found.append(
+        collected.containers.append(
           ManifestContainer(
             file: file, objectKind: kind, namespace: namespace, name: name, path: containerPath, containerName: containerName,
-            image: image, imagePullPolicy: policy, hasPullSecrets: !pullSecrets.isEmpty, ignoredRules: ignored))
+            image: image, imagePullPolicy: policy, hasPullSecrets: !pullSecrets.isEmpty,
+            serviceAccount: ServiceAccountName(namespace: namespace, name: account), ignoredRules: ignored))
       }
     }
   }
