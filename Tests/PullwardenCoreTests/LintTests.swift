@@ -259,6 +259,12 @@ import Testing
   @Test func limitsAreNamed() {
     let many = String(repeating: "---\n{}\n", count: LintLimits.documentsPerFile + 1)
     #expect(Self.lint(many).errors.first?.description.contains("more than 10000 documents") == true)
+    // Aliases make a small file hold many containers: the count stops it, not the bytes.
+    let pods = "kind: List\nitems:\n- &p {kind: Pod, spec: {containers: [" + Array(repeating: "{image: \"nginx:1\"}", count: 1_000).joined(separator: ", ")
+      + "]}}\n" + String(repeating: "- *p\n", count: 150) + "---\nkind: Pod\nspec: {containers: [{image: nginx}]}\n"
+    let aliased = Self.lint(pods)
+    #expect(aliased.containers.isEmpty)
+    #expect(aliased.errors.map(\.what) == ["file holds more than 100000 containers (the lint limit for one file); the rest of it is not read"])
     let big = [UInt8](repeating: 0x20, count: LintLimits.fileSize + 1)
     var linter = Linter(config: nil)
     linter.lint(big, file: "big.yaml")

@@ -120,6 +120,8 @@ public enum ManifestReader {
   struct DocumentProblem: Error {
     var what: String
     var path: JSONPath
+    /// A limit of the whole file was met: the rest of the file is not read.
+    var endsFile = false
   }
 
   /// Every container of every document in `bytes`, read from `file`.
@@ -151,11 +153,7 @@ public enum ManifestReader {
           let mark = YAMLPositions.find([error.path], inDocument: index, of: source.bytes, firstLine: chunk.firstLine, schema: .kubernetes)[error.path]
           let place = mark.map { "\(file):\($0.line):\($0.column)" } ?? file
           contents.errors.append(PullwardenError(.config, error.what, at: error.path.components.isEmpty ? place : "\(place), at \(error.path)"))
-        }
-        if contents.containers.count > LintLimits.containersPerFile {
-          contents.containers.removeAll()
-          contents.errors.append(PullwardenError(.config, "file holds more than \(LintLimits.containersPerFile) containers (the lint limit for one file)", at: file))
-          return contents
+          if error.endsFile { return contents }
         }
       }
     }
@@ -168,7 +166,7 @@ public enum ManifestReader {
     _ root: JSONValue, file: String, source: (bytes: [UInt8], index: Int, firstLine: Int), into contents: inout FileContents
   ) throws(DocumentProblem) {
     if case .null = root { return }
-    var collected = Collected()
+    var collected = Collected(containerBudget: LintLimits.containersPerFile - contents.containers.count)
     try collect(root, at: .root, file: file, listDepth: 0, into: &collected)
     var found = collected.containers
     let warnings = collected.warnings
@@ -194,6 +192,8 @@ public enum ManifestReader {
 
   /// What one document holds, gathered before positions are looked up.
   struct Collected {
+    /// How many more containers the file may hold (aliases can repeat a large list many times).
+    var containerBudget: Int
     var containers: [ManifestContainer] = []
     var objects = 0
     var accountsWithPullSecrets: Set<ServiceAccountName> = []
@@ -275,6 +275,11 @@ public enum ManifestReader {
           throw DocumentProblem(
             what: "imagePullPolicy must be Always, IfNotPresent or Never, found \(quoted: policy) (the API server rejects it)",
             path: containerPath.appending("imagePullPolicy"))
+        }
+        guard collected.containers.count < collected.containerBudget else {
+          throw DocumentProblem(
+            what: "file holds more than \(LintLimits.containersPerFile) containers (the lint limit for one file); the rest of it is not read",
+            path: containerPath, endsFile: true)
         }
         var ignored = Set<String>()
         for ignore in ignores where ignore.container == nil || ignore.container == containerName { ignored.insert(ignore.rule) }
