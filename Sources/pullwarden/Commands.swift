@@ -119,7 +119,7 @@ enum Commands {
     discussion: """
       Exit status: 0 answered (possibly with no credentials), 1 bad request, 2 bad config, \
       3 a credential source failed, 4 the pull intent could not be recorded (no credentials are \
-      handed out). On failure stdout is empty and stderr has one line. The credentials handed out \
+      handed out), 5 the response could not be written, 64 usage. On failure stdout is empty and stderr has one line. The credentials handed out \
       are recorded (hashed) under the config's recordsDir, after a durable pull intent; a record that \
       cannot be written after the intent is reported on stderr and does not fail the answer (the \
       intent makes every pod re-verify the image).

@@ -162,7 +162,7 @@ enum CompletionCommand {
             }
             value = ":\(zshEscaped(valueName)):\(action)"
           }
-          lines.append(bashQuoted(exclusive) + spelled + bashQuoted("[\(zshEscaped(option.help))]" + value))
+          lines.append((exclusive.isEmpty ? "" : bashQuoted(exclusive)) + spelled + bashQuoted("[\(zshEscaped(option.help))]" + value))
         }
         lines.append(bashQuoted("(-h --help)") + "{-h,--help}" + bashQuoted("[Show help information.]"))
         if let argument = spec.argument {

@@ -7,7 +7,7 @@ enum ExitStatus {
     (3, "a credential source, server or external input failed", "provide"),
     (4, "records could not be written or read (missing, unreadable or untrusted records directory)", "provide, verify, records"),
     (5, "stdout could not be written", "provide, verify"),
-    (64, "command-line usage error (an unknown option or value, a missing or invalid argument)", "all (verify still answers must pull on stdout)"),
+    (64, "command-line usage error: an unknown option or value, a missing or invalid argument (verify still answers must pull on stdout)", "all"),
   ]
 }
 
@@ -34,10 +34,8 @@ enum ManualCommand {
       ".SH NAME", #"pullwarden \- "# + escaped(Commands.root.abstract),
       ".SH SYNOPSIS",
     ]
-    for (spec, _) in Commands.commands {
-      lines += [".PP", synopsis(spec)]
-    }
-    lines += [".SH DESCRIPTION"] + paragraphs(String(Commands.root.discussion.split(separator: "SUBCOMMANDS:")[0]))
+    lines += Array(Commands.commands.map { [synopsis($0.0)] }.joined(separator: [".br"]))
+    lines += [".SH DESCRIPTION"] + paragraphs(String(Commands.root.discussion.split(separator: "SUBCOMMANDS:")[0])).dropFirst()
     lines += [".SH COMMANDS"]
     for (spec, _) in Commands.commands {
       lines += [".SS " + quotedArgument((["pullwarden"] + spec.path).joined(separator: " ")), escaped(spec.abstract)]
@@ -113,7 +111,16 @@ enum ManualCommand {
       switch character {
       case "\\": out += #"\e"#
       case "-": out += #"\-"#
-      default: out.append(character)
+      default:
+        if character.isASCII {
+          out.append(character)
+        } else {
+          // groff reads Latin-1 by default: other characters by their code point.
+          for scalar in character.unicodeScalars {
+            let hex = String(scalar.value, radix: 16, uppercase: true)
+            out += #"\[u"# + String(repeating: "0", count: max(0, 4 - hex.count)) + hex + "]"
+          }
+        }
       }
     }
     if out.hasPrefix(".") || out.hasPrefix("'") { out = #"\&"# + out }
