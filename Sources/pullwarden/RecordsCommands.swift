@@ -110,7 +110,7 @@ enum RecordsCommands {
         if options.argument != nil && !store.isPullwardenStore {
           // The kubelet keys its records by image ID: a lookup by name never finds them.
           StandardStreams.writeError(
-            "pullwarden: hint: \(store.directory) is not Pullwarden's records directory; the kubelet's image_manager is keyed by image ID: give --image-ref with the image's ID (crictl inspecti -o json IMAGE, status.id)\n")
+            "pullwarden: hint: \(store.directory) has no pullwarden-expiry/, so it holds the kubelet's records, which are keyed by image ID: give --image-ref with the image's ID (crictl inspecti -o json IMAGE: status.id)\n")
         }
         return 1
       case .unreadable(let problem):

@@ -38,7 +38,7 @@ import Testing
       "empty": .object([:]), "nothing": .array([]), "nested": .object(["inner": .object(["deep": .string("on")])]),
     ])
     let expected = """
-      version: 0.1.0
+      version: "0.1.0"
       count: 2
       ratio: 0.5
       ok: true
