@@ -139,10 +139,10 @@ enum RecordsCommands {
       (.<name>.<pid>.<n>.tmp) older than an hour in pulled/, pulling/ and every pullwarden-* directory \
       (the Secret-files index too) and their .pullwarden-tmp/ folders; a temporary file a writer may \
       still rename is never that old.
-      Exit status: 0 done, 4 the records could not be read or changed, 64 usage.
       Never: deletes a record, touches a pull intent (pulling/), or changes an unreadable record or one \
       naming another imageRef (each of those forces re-verification already).
       --dry-run says what would change and changes nothing.
+      Exit status: 0 done, 4 the records could not be read or changed, 64 usage.
       """,
     options: locationOptions + [
       .option("older-than", value: "duration", help: "Retire records not updated or handed out for this long (Go duration, e.g. 720h)."),
