@@ -51,6 +51,16 @@ enum CompletionCommand {
     return words
   }
 
+  /// The root, each group and each command, with the words that follow it and its spec (nil for a
+  /// group): what every script's `case` on the command path lists.
+  static var entries: [(path: [String], children: [(word: String, abstract: String)], spec: CommandSpec?)] {
+    ([[]] + paths.map { $0.split(separator: " ").map(String.init) }).compactMap { path in
+      let children = children(of: path)
+      let spec = specs.first { $0.path == path }
+      return children.isEmpty && spec == nil ? nil : (path, children, spec)
+    }
+  }
+
   static func optionWords(_ option: OptionSpec) -> [String] {
     ["--" + option.name] + (option.short.map { ["-\($0)"] } ?? [])
   }
@@ -73,11 +83,7 @@ enum CompletionCommand {
         case "$path" in
 
       """
-    let groups = [[]] + paths.map { $0.split(separator: " ").map(String.init) }
-    for path in groups {
-      let children = children(of: path)
-      let spec = specs.first { $0.path == path }
-      guard !children.isEmpty || spec != nil else { continue }
+    for (path, children, spec) in entries {
       script += "    \(bashQuoted(path.joined(separator: " "))))\n"
       var words = children.map(\.word)
       if let spec {
@@ -140,11 +146,7 @@ enum CompletionCommand {
         case "$command_path" in
 
       """
-    let groups = [[]] + paths.map { $0.split(separator: " ").map(String.init) }
-    for path in groups {
-      let children = children(of: path)
-      let spec = specs.first { $0.path == path }
-      guard !children.isEmpty || spec != nil else { continue }
+    for (path, children, spec) in entries {
       script += "    (\(bashQuoted(path.joined(separator: " "))))\n"
       if let spec {
         var lines = ["_arguments -s"]
@@ -226,13 +228,12 @@ enum CompletionCommand {
       complete -c pullwarden -f
 
       """
-    let groups = [[]] + paths.map { $0.split(separator: " ").map(String.init) }
-    for path in groups {
+    for (path, children, spec) in entries {
       let condition = "-n " + fishQuoted("__pullwarden_at " + fishQuoted(path.joined(separator: " ")))
-      for child in children(of: path) {
+      for child in children {
         script += "complete -c pullwarden \(condition) -a \(fishQuoted(child.word)) -d \(fishQuoted(child.abstract))\n"
       }
-      guard let spec = specs.first(where: { $0.path == path }) else { continue }
+      guard let spec else { continue }
       for option in spec.visibleOptions {
         var line = "complete -c pullwarden \(condition) -l \(option.name)"
         if let short = option.short { line += " -s \(short)" }
