@@ -18,8 +18,10 @@ enum LintCommand {
       (the other files and documents are still linted), 64 usage.
       """,
     options: [
-      .option("config", short: "c", value: "file", help: "Pullwarden config: images its sources serve count as having credentials."),
-      .option("output", short: "o", value: "format", help: "text, json or sarif.", default: "text"),
+      .option(
+        "config", short: "c", value: "file", help: "Pullwarden config: images its sources serve count as having credentials.",
+        completes: .file),
+      .output(["text", "json", "yaml", "sarif"]),
     ],
     argument: ("path", "A manifest file, a directory, or - for stdin; repeatable."),
     repeatsArgument: true
@@ -27,9 +29,6 @@ enum LintCommand {
 
   static func run(_ options: ParsedOptions) -> Int32 {
     let output = options.value("output") ?? "text"
-    guard ["text", "json", "sarif"].contains(output) else {
-      return Commands.usageError(UsageError("--output must be text, json or sarif, not \(output)"), spec)
-    }
     let paths = options.arguments
     if paths.isEmpty { return Commands.usageError(UsageError("give at least one manifest file, directory, or - for stdin"), spec) }
     if paths.filter({ $0 == "-" }).count > 1 { return Commands.usageError(UsageError("- (stdin) may be given once"), spec) }
@@ -53,6 +52,7 @@ enum LintCommand {
     let written: Bool
     switch output {
     case "json": written = StandardStreams.writeOut(JSON.encode(report.json()) + [UInt8(ascii: "\n")])
+    case "yaml": written = StandardStreams.writeOut(YAMLEmitter.emit(report.json()))
     case "sarif": written = StandardStreams.writeOut(JSON.encode(report.sarif(toolVersion: PullwardenVersion.current)) + [UInt8(ascii: "\n")])
     default: written = StandardStreams.writeOut(report.text())
     }
