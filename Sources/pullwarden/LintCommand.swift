@@ -14,8 +14,11 @@ enum LintCommand {
       that config serves it, and the sources are named. Silence a finding with the annotation \
       pullwarden.dev/lint-ignore: "RULE[:CONTAINER], ..." on the object or its pod template. \
       See docs/lint.md.
+      -o json and yaml list findings, suppressed findings and every container checked; -o sarif is \
+      SARIF 2.1.0 for code-scanning tools.
       Exit status: 0 no findings, 1 findings, 2 an input file could not be read or is invalid \
-      (the other files and documents are still linted), 64 usage.
+      (the other files and documents are still linted) or the config is invalid, 5 stdout could not \
+      be written, 64 usage.
       """,
     options: [
       .option(
