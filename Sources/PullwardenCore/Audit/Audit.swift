@@ -75,10 +75,21 @@ public enum AuditMatching: String, Sendable, CaseIterable {
 
   public var label: String {
     switch self {
-    case .runtimeImages: return "crictl images (--images)"
-    case .recordNames: return "image names in the records' credentialMapping"
-    case .imageName: return "image name (Pullwarden's records)"
+    case .runtimeImages: return "crictl images"
+    case .recordNames: return "record names"
+    case .imageName: return "image name"
     case .none: return "not matched (imagePullPolicy Always)"
+    }
+  }
+
+  /// The run's matching, for the report's header.
+  public var explanation: String {
+    switch self {
+    case .runtimeImages: return "crictl images (--images): each image resolved to its runtime image ID, as the kubelet does"
+    case .recordNames:
+      return "record names (no --images): images found through the image names in the records' credentialMapping; an image no record names may still be on the node"
+    case .imageName: return "image name (Pullwarden's records are keyed by it; no --images, so an image no record names may still be on the node)"
+    case .none: return "none"
     }
   }
 }
@@ -289,16 +300,16 @@ public final class Audit {
         result.onNode = true
         refs = [reader.keyedByImageName ? nil : id]
         result.imageRefs = [id]
-        result.matchNote = "crictl images: image ID \(id)"
+        result.matchNote = "on the node as image ID \(id)" + (reader.keyedByImageName ? "; Pullwarden's records are looked up by image name" : "")
       } else {
         result.onNode = false
-        result.matchNote = "crictl images lists no image for \(container.image)"
+        result.matchNote = "not on the node: crictl images lists no image for \(container.image)"
       }
     case .imageName:
       if let name = try? ImageReference(parsing: container.image).name, isRecorded(name: name, image: container.image) {
         result.onNode = true
         refs = [nil]
-        result.matchNote = "Pullwarden's record for \(name)"
+        result.matchNote = "Pullwarden's records hold \(name)"
       } else {
         result.matchNote = "no record or intent names \(container.image): on the node only if preloaded (give --images to know)"
       }
@@ -311,8 +322,8 @@ public final class Audit {
         refs = found
         result.imageRefs = found
         result.matchNote = found.count == 1
-          ? "record names: image ID \(found[0])"
-          : "record names: \(found.count) image IDs hold this name; the strictest answer is shown"
+          ? "a record names it, for image ID \(found[0])"
+          : "records name it for \(found.count) image IDs; the strictest answer is shown"
       }
     case .none:
       break

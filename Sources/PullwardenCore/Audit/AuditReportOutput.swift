@@ -32,7 +32,7 @@ extension AuditReport {
   /// Per pod a table of its containers under each policy, then the summary table.
   public func text() -> String {
     var out = "records: \(Self.clean(recordsDirectory)) (\(recordsLayout == "kubelet" ? "the kubelet's image_manager, keyed by image ID" : "Pullwarden's recordsDir, keyed by image name")); kubelet rules \(rules.rawValue)\n"
-    out += "matching: \(matching.label)\n"
+    out += "matching: \(matching.explanation)\n"
     for pod in pods {
       out += "\npod \(Self.clean(pod.pod.namespace + "/" + pod.pod.name))"
       if !pod.pod.nodeName.isEmpty { out += " on node \(Self.clean(pod.pod.nodeName))" }
@@ -43,7 +43,7 @@ extension AuditReport {
         if container.matching == .none {
           out += "    \(Self.clean(container.matchNote))\n"
         } else {
-          out += "    image: \(Self.clean(container.matchNote)) (matched by \(container.matching.label))\n"
+          out += "    matched by \(container.matching.label): \(Self.clean(container.matchNote))\n"
         }
         out += "    credentials: \(Self.clean(container.credentialsText))\n"
         var rows = [["POLICY", "OUTCOME", "DECISION", "WHY"]]
