@@ -387,7 +387,8 @@ public final class Audit {
   func credentialSummary(_ result: AuditedContainer) -> String {
     var parts: [String] = []
     var secretNames: [String] = []
-    for secret in result.podSecrets where !secretNames.contains("\(secret.namespace)/\(secret.name)") {
+    var seen: Set<String> = []
+    for secret in result.podSecrets where seen.insert("\(secret.namespace)/\(secret.name)").inserted {
       secretNames.append("\(secret.namespace)/\(secret.name)")
     }
     if !secretNames.isEmpty { parts.append("Secret " + secretNames.joined(separator: ", ")) }

@@ -88,9 +88,10 @@ public struct AuditPod: Sendable, Equatable {
       throw spec.error("more than \(AuditLimits.pullSecretsPerPod) imagePullSecrets", at: "imagePullSecrets")
     }
     pullSecretNames = []
+    var seen: Set<String> = []
     for reference in references {
       // An entry without a name is dropped by the kubelet too.
-      if let secret = try AuditList.bounded(reference, "name"), !secret.isEmpty, !pullSecretNames.contains(secret) {
+      if let secret = try AuditList.bounded(reference, "name"), !secret.isEmpty, seen.insert(secret).inserted {
         pullSecretNames.append(secret)
       }
     }

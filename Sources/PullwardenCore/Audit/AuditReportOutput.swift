@@ -53,8 +53,7 @@ extension AuditReport {
           let why = verdict.decision.map { $0.mustPull ? $0.detail + "; " + verdict.why : $0.detail } ?? verdict.why
           rows.append([verdict.policy.rawValue, verdict.outcome.label, decision, Self.clean(why)])
         }
-        out += RecordsReport.align(rows).split(separator: "\n", omittingEmptySubsequences: false)
-          .filter { !$0.isEmpty }.map { "    " + $0 }.joined(separator: "\n") + "\n"
+        out += Self.table(rows, indent: "    ")
       }
     }
     out += "\nSUMMARY (pods; a pod counts under its worst container)\n"
@@ -66,15 +65,40 @@ extension AuditReport {
         "\(counts.notRecorded)",
       ])
     }
-    out += RecordsReport.align(rows)
-    if !out.hasSuffix("\n") { out += "\n" }
+    out += Self.table(rows)
     let modes = matchingCounts.map { "\($0.0.label) for \($0.1) container\($0.1 == 1 ? "" : "s")" }
     out += "matched by: " + (modes.isEmpty ? "no containers" : modes.joined(separator: "; ")) + "\n"
     return out
   }
 
-  /// Tenant text on one line, control and bidirectional characters escaped.
-  static func clean(_ text: String) -> String { PullDecision.oneLine(text) }
+  /// Tenant text on one line, control and bidirectional characters escaped (printable ASCII without
+  /// a backslash, nearly every string, is returned as it is: the text of 10,000 pods is megabytes).
+  static func clean(_ text: String) -> String {
+    if text.utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F && $0 != 0x5C }) { return text }
+    return PullDecision.oneLine(text)
+  }
+
+  /// Rows with every column but the last padded to its widest cell, two spaces apart, each line
+  /// indented. The padded cells are the audit's own ASCII words, so bytes count as columns.
+  static func table(_ rows: [[String]], indent: String = "") -> String {
+    var widths: [Int] = []
+    for row in rows {
+      for (index, cell) in row.dropLast().enumerated() {
+        if index == widths.count { widths.append(0) }
+        widths[index] = max(widths[index], cell.utf8.count)
+      }
+    }
+    var out = ""
+    for row in rows {
+      out += indent
+      for (index, cell) in row.enumerated() {
+        out += cell
+        if index < row.count - 1 { out += String(repeating: " ", count: widths[index] - cell.utf8.count + 2) }
+      }
+      out += "\n"
+    }
+    return out
+  }
 }
 
 extension AuditedPod {
