@@ -150,6 +150,38 @@ private let refOther = "sha256:" + String(repeating: "e5", count: 32)
     #expect(report.pods[0].outcome(.neverVerifyPreloadedImages) == .keepsWorking)
   }
 
+  @Test func configSourcesCountAsCredentialsAndOfferTheServiceAccount() throws {
+    kubeletRecord(refAPI, #"{"registry.example.com/team-a/api":{"kubernetesServiceAccounts":[{"uid":"uid-sa","namespace":"team-a","name":"api"}]}}"#)
+    let config = try PullwardenConfig.parse(
+      """
+      recordsDir: records
+      sources:
+        - name: exchange
+          type: tokenExchange
+          matchImages: ["registry.example.com/team-a"]
+          endpoint: https://sts.example.com/oauth2/token
+          audience: registry.example.com
+          username: oauth2
+          tokenAudience: sts.example.com
+      """.bytes, path: directory.path + "/config.yaml")
+    var options = AuditOptions(recordsDirectory: kubeletRecords)
+    options.rules = .default
+    var api = pod("api")
+    api.serviceAccountName = "api"
+    var other = pod("other")
+    other.serviceAccountName = "other"
+    let report = try Audit(
+      options: options, secrets: nil, serviceAccountUIDs: ["team-a/api": "uid-sa", "team-a/other": "uid-other"],
+      images: RuntimeImages([(refAPI, ["registry.example.com/team-a/api:v1"])]), config: config
+    ).run([api, other, pod("elsewhere", image: "registry.example.com/base/pause:3.9")], now: now)
+    #expect(report.pods[0].containers[0].configSources == ["exchange (tokenExchange)"])
+    #expect(verdict(report, pod: 0, .alwaysVerify).decision?.reason == .serviceAccountMatched)
+    #expect(verdict(report, pod: 1, .alwaysVerify).decision?.reason == .noMatchingCredentials)
+    #expect(verdict(report, pod: 1, .alwaysVerify).outcome == .rePullWithCredentials, "the token source gives it credentials")
+    #expect(report.pods[2].containers[0].configSources.isEmpty)
+    #expect(report.pods[2].containers[0].podServiceAccount == nil, "no token source covers the image")
+  }
+
   // MARK: Matching
 
   @Test func runtimeImagesResolveNamesAsTheRuntimeDoes() {
