@@ -71,13 +71,9 @@ enum AuditCommand {
       if report.warnings.count > Self.warningLimit {
         StandardStreams.writeError("pullwarden: warning: … and \(report.warnings.count - Self.warningLimit) more (see -o json)\n")
       }
-      let written: Bool
-      switch output {
-      case "json": written = StandardStreams.writeOut(JSON.encode(report.json) + [UInt8(ascii: "\n")])
-      case "yaml": written = StandardStreams.writeOut(YAMLEmitter.emit(report.json))
-      default: written = StandardStreams.writeOut(report.text())
+      if !report.write(output, to: { StandardStreams.writeOut($0) }) {
+        throw PullwardenError(.output, "cannot write the audit", at: "stdout")
       }
-      if !written { throw PullwardenError(.output, "cannot write the audit", at: "stdout") }
       return options.flag("fail-on-breakage") && report.hasBreakage(failPolicy) ? 1 : 0
     }
   }

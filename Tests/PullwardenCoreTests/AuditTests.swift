@@ -246,6 +246,23 @@ private let refOther = "sha256:" + String(repeating: "e5", count: 32)
     #expect(verdict(report, pod: 1, .alwaysVerify).outcome == .notRecorded)
   }
 
+  @Test func streamedOutputIsTheReportsValue() throws {
+    kubeletRecord(refAPI, secretMapping("registry.example.com/team-a/api", hash: userPasswordHash))
+    let report = try run(
+      [pod("api", secrets: ["regcred"]), pod("other", namespace: "team-b"), pod("always", policy: "Always")],
+      secrets: try secrets(secret(registry: "registry.example.com")),
+      images: RuntimeImages([(refAPI, ["registry.example.com/team-a/api:v1"])]))
+    func written(_ format: String) -> [UInt8] {
+      var bytes: [UInt8] = []
+      #expect(report.write(format, to: { bytes += $0; return true }))
+      return bytes
+    }
+    #expect(try JSON.parse(written("json"), document: "json", kind: .config) == report.json)
+    #expect(try YAMLLoader.document(written("yaml"), name: "yaml", kind: .config).root == report.json)
+    #expect(String(decoding: written("text"), as: UTF8.self) == report.text())
+    #expect(!report.write("json", to: { _ in false }), "a failed write is reported")
+  }
+
   // MARK: Input
 
   @Test func podsAreReadFromAListOrASinglePod() throws {

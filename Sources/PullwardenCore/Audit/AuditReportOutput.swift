@@ -1,7 +1,15 @@
 /// The audit as text (per-pod tables and a summary), as JSON, and as YAML from the same JSON value.
 extension AuditReport {
-  /// The field names here are the documented, stable `-o json` shape.
+  /// The field names here are the documented, stable `-o json` shape; `pods` comes last so that the
+  /// writers below can stream it.
   public var json: JSONValue {
+    var object = header
+    object["pods"] = .array(pods.map(\.json))
+    return .object(object)
+  }
+
+  /// Everything but `pods`.
+  var header: JSONObject {
     var summary = JSONObject()
     for policy in VerificationPolicy.allCases {
       let counts = self.summary(policy)
@@ -15,7 +23,7 @@ extension AuditReport {
     }
     var matchingCounts = JSONObject()
     for (mode, count) in self.matchingCounts { matchingCounts[mode.rawValue] = .integer(Int64(count)) }
-    return .object([
+    return [
       "kind": .string("PullwardenAudit"),
       "recordsDirectory": .string(recordsDirectory),
       "recordsLayout": .string(recordsLayout),
@@ -24,39 +32,86 @@ extension AuditReport {
       "kubeletVersion": .string(rules.rawValue),
       "allowlist": .array(allowlist.map { .string($0) }),
       "summary": .object(summary),
-      "pods": .array(pods.map(\.json)),
       "warnings": .array(warnings.map { .string($0) }),
-    ])
+    ]
   }
+
+  /// Writes the output in `format` ("text", "json" or "yaml") through `write`, a pod at a time in
+  /// chunks of about a mebibyte, so 10,000 pods never sit in memory as one value or one string.
+  /// Returns false as soon as `write` does.
+  public func write(_ format: String, to write: ([UInt8]) -> Bool) -> Bool {
+    var buffer: [UInt8] = []
+    buffer.reserveCapacity(Self.chunk + 64 << 10)
+    func add(_ bytes: some Sequence<UInt8>) -> Bool {
+      buffer.append(contentsOf: bytes)
+      if buffer.count < Self.chunk { return true }
+      defer { buffer.removeAll(keepingCapacity: true) }
+      return write(buffer)
+    }
+    switch format {
+    case "json":
+      // `{…header…,"pods":[pod,pod]}`: the encoded header always ends with its closing brace.
+      guard add(JSON.encode(.object(header)).dropLast()), add(#","pods":["#.utf8) else { return false }
+      for (index, pod) in pods.enumerated() {
+        if index > 0 && !add(CollectionOfOne(UInt8(ascii: ","))) { return false }
+        guard add(JSON.encode(pod.json)) else { return false }
+      }
+      guard add("]}\n".utf8) else { return false }
+    case "yaml":
+      guard add(YAMLEmitter.emit(.object(header)).utf8), add((pods.isEmpty ? "pods: []\n" : "pods:\n").utf8) else { return false }
+      for pod in pods {
+        guard add(YAMLEmitter.listItem(pod.json).utf8) else { return false }
+      }
+    default:
+      guard add(textHeader.utf8) else { return false }
+      for pod in pods {
+        guard add(Self.text(pod).utf8) else { return false }
+      }
+      guard add(textSummary.utf8) else { return false }
+    }
+    return buffer.isEmpty || write(buffer)
+  }
+
+  private static let chunk = 1 << 20
 
   /// Per pod a table of its containers under each policy, then the summary table.
   public func text() -> String {
+    textHeader + pods.map(Self.text).joined() + textSummary
+  }
+
+  var textHeader: String {
     var out = "records: \(Self.clean(recordsDirectory)) (\(recordsLayout == "kubelet" ? "the kubelet's image_manager, keyed by image ID" : "Pullwarden's recordsDir, keyed by image name")); kubelet rules \(rules.rawValue)\n"
     out += "matching: \(matching.explanation)\n"
-    for pod in pods {
-      out += "\npod \(Self.clean(pod.pod.namespace + "/" + pod.pod.name))"
-      if !pod.pod.nodeName.isEmpty { out += " on node \(Self.clean(pod.pod.nodeName))" }
-      out += "\n"
-      for container in pod.containers {
-        let c = container.container
-        out += "  \(c.kind.rawValue) \(Self.clean(c.name)): \(Self.clean(c.image)) (imagePullPolicy \(Self.clean(c.pullPolicy)))\n"
-        if container.matching == .none {
-          out += "    \(Self.clean(container.matchNote))\n"
-        } else {
-          out += "    matched by \(container.matching.label): \(Self.clean(container.matchNote))\n"
-        }
-        out += "    credentials: \(Self.clean(container.credentialsText))\n"
-        var rows = [["POLICY", "OUTCOME", "DECISION", "WHY"]]
-        for verdict in container.verdicts {
-          let decision = verdict.decision.map { "\($0.mustPull ? "must pull" : "may use") (\($0.reason.rawValue))" } ?? "-"
-          // A "may use" says why in its detail alone; a "must pull" adds what the re-pull meets.
-          let why = verdict.decision.map { $0.mustPull ? $0.detail + "; " + verdict.why : $0.detail } ?? verdict.why
-          rows.append([verdict.policy.rawValue, verdict.outcome.label, decision, Self.clean(why)])
-        }
-        out += Self.table(rows, indent: "    ")
+    return out
+  }
+
+  static func text(_ pod: AuditedPod) -> String {
+    var out = "\npod \(clean(pod.pod.namespace + "/" + pod.pod.name))"
+    if !pod.pod.nodeName.isEmpty { out += " on node \(clean(pod.pod.nodeName))" }
+    out += "\n"
+    for container in pod.containers {
+      let c = container.container
+      out += "  \(c.kind.rawValue) \(clean(c.name)): \(clean(c.image)) (imagePullPolicy \(clean(c.pullPolicy)))\n"
+      if container.matching == .none {
+        out += "    \(clean(container.matchNote))\n"
+      } else {
+        out += "    matched by \(container.matching.label): \(clean(container.matchNote))\n"
       }
+      out += "    credentials: \(clean(container.credentialsText))\n"
+      var rows = [["POLICY", "OUTCOME", "DECISION", "WHY"]]
+      for verdict in container.verdicts {
+        let decision = verdict.decision.map { "\($0.mustPull ? "must pull" : "may use") (\($0.reason.rawValue))" } ?? "-"
+        // A "may use" says why in its detail alone; a "must pull" adds what the re-pull meets.
+        let why = verdict.decision.map { $0.mustPull ? $0.detail + "; " + verdict.why : $0.detail } ?? verdict.why
+        rows.append([verdict.policy.rawValue, verdict.outcome.label, decision, clean(why)])
+      }
+      out += table(rows, indent: "    ")
     }
-    out += "\nSUMMARY (pods; a pod counts under its worst container)\n"
+    return out
+  }
+
+  var textSummary: String {
+    var out = "\nSUMMARY (pods; a pod counts under its worst container)\n"
     var rows = [["POLICY", "KEEP WORKING", "RE-PULL WITH CREDENTIALS", "WOULD FAIL", "NOT AFFECTED", "UNKNOWN (NOT RECORDED)"]]
     for policy in VerificationPolicy.allCases {
       let counts = summary(policy)

@@ -21,6 +21,13 @@ public enum YAMLEmitter {
     return out
   }
 
+  /// `value` as one item of a block list at the left margin (`- …`), for lists written item by item.
+  public static func listItem(_ value: JSONValue) -> String {
+    var out = ""
+    writeItems([value], indent: 0, into: &out)
+    return out
+  }
+
   private static func writeMembers(_ object: JSONObject, indent: Int, into out: inout String) {
     let pad = String(repeating: " ", count: indent)
     for member in object.members {
@@ -106,30 +113,9 @@ public enum YAMLEmitter {
     return bytes.last != 0x3A
   }
 
-  /// A YAML double-quoted scalar: `"` and `\` escaped, every non-printing scalar as `\xHH`, `\uHHHH`
-  /// or `\UHHHHHHHH`.
+  /// A YAML double-quoted scalar. Go's `%q` (`Escaping.quoted`) writes exactly YAML's escapes: `\"`,
+  /// `\\`, `\a \b \t \n \v \f \r`, `\xHH`, `\uHHHH`, `\UHHHHHHHH`, for every scalar that does not print.
   public static func quoted(_ text: String) -> String {
-    var out = "\""
-    out.reserveCapacity(text.utf8.count + 2)
-    for scalar in text.unicodeScalars {
-      switch scalar.value {
-      case 0x22: out += "\\\""
-      case 0x5C: out += "\\\\"
-      case 0x0A: out += "\\n"
-      case 0x09: out += "\\t"
-      case 0x0D: out += "\\r"
-      case 0x00..<0x20, 0x7F: out += "\\x" + hex(scalar.value, 2)
-      case 0x80..<0xA0, 0x2028, 0x2029, 0x200B...0x200F, 0x202A...0x202E, 0x2060...0x2069, 0xFEFF, 0xFFF9...0xFFFB,
-        0xD800...0xDFFF, 0xFFFE, 0xFFFF:
-        out += "\\u" + hex(scalar.value, 4)
-      default: out.unicodeScalars.append(scalar)
-      }
-    }
-    return out + "\""
-  }
-
-  private static func hex(_ value: UInt32, _ digits: Int) -> String {
-    let text = String(value, radix: 16, uppercase: true)
-    return String(repeating: "0", count: max(0, digits - text.count)) + text
+    Escaping.quoted(text)
   }
 }
