@@ -25,6 +25,7 @@ enum AuditCommand {
       .option("service-accounts", value: "file", help: "kubectl get serviceaccounts -o json output: uids of the pods' service accounts."),
       .option("images", value: "file", help: "crictl images -o json output from the node: image names to runtime image IDs."),
       .option("config", short: "c", value: "file", help: "Pullwarden config: its sources also give pods credentials."),
+      .option("node", value: "name", help: "Audit only the pods scheduled to this node (spec.nodeName), for a cluster-wide --pods."),
       .option("kubelet-version", value: "version", help: "Follow this kubelet release's image-name rules (1.33 to 1.35, or 1.36 and later).", default: KubeletRules.default.rawValue),
       .option("allowlist", value: "pattern", help: "preloadedImagesVerificationAllowlist entry for NeverVerifyAllowlistedImages; repeatable.", repeatable: true),
       .option("policy", value: "policy", help: "The policy --fail-on-breakage judges.", default: VerificationPolicy.alwaysVerify.rawValue),
@@ -52,6 +53,13 @@ enum AuditCommand {
       return Commands.usageError(UsageError(error.what), spec)
     }
     auditOptions.allowlist = options.all("allowlist")
+    auditOptions.node = options.value("node")
+    do {
+      // Checked here so that a bad pattern is a usage error, as a bad --policy is.
+      _ = try ImageAllowlist(auditOptions.allowlist, rules: auditOptions.rules)
+    } catch {
+      return Commands.usageError(UsageError(error.what), spec)
+    }
 
     return Commands.reporting { () throws(PullwardenError) in
       let pods = try AuditPod.parseList(try read(podsPath, option: "--pods", limit: AuditLimits.objectListBytes), name: name(podsPath))

@@ -8,6 +8,8 @@ public struct AuditOptions: Sendable {
   /// Patterns of `NeverVerifyAllowlistedImages` (the other policies take none).
   public var allowlist: [String] = []
   public var rules: KubeletRules = .default
+  /// Only pods scheduled to this node (`spec.nodeName`) are audited, for a cluster-wide pod list.
+  public var node: String?
 
   public init(recordsDirectory: String) {
     self.recordsDirectory = recordsDirectory
@@ -145,6 +147,8 @@ public struct AuditReport: Sendable {
   public var rules: KubeletRules
   public var allowlist: [String]
   public var pods: [AuditedPod]
+  /// Pods left out because `AuditOptions.node` names another node.
+  public var podsOnOtherNodes = 0
   public var warnings: [String]
 
   public struct Counts: Sendable, Equatable {
@@ -260,7 +264,8 @@ public final class Audit {
     return reader.keyedByImageName ? .imageName : .recordNames
   }
 
-  public func run(_ pods: [AuditPod], now: Timestamp) -> AuditReport {
+  public func run(_ given: [AuditPod], now: Timestamp) -> AuditReport {
+    let pods = options.node.map { node in given.filter { $0.nodeName == node } } ?? given
     if secrets == nil && pods.contains(where: { !$0.pullSecretNames.isEmpty }) {
       warnings.append("no --secrets: pods' pull Secrets are not compared with the records (their credential hashes and uids are unknown), so decisions that depend on them say must pull")
     }
@@ -270,7 +275,7 @@ public final class Audit {
     let audited = pods.map { pod in AuditedPod(pod: pod, containers: pod.containers.map { audit($0, of: pod, now: now) }) }
     return AuditReport(
       recordsDirectory: options.recordsDirectory, recordsLayout: reader.keyedByImageName ? "pullwarden" : "kubelet", matching: matching,
-      rules: options.rules, allowlist: options.allowlist, pods: audited, warnings: warnings)
+      rules: options.rules, allowlist: options.allowlist, pods: audited, podsOnOtherNodes: given.count - pods.count, warnings: warnings)
   }
 
   private func audit(_ container: AuditContainer, of pod: AuditPod, now: Timestamp) -> AuditedContainer {

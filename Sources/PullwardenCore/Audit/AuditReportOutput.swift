@@ -32,6 +32,7 @@ extension AuditReport {
       "kubeletVersion": .string(rules.rawValue),
       "allowlist": .array(allowlist.map { .string($0) }),
       "summary": .object(summary),
+      "podsOnOtherNodes": .integer(Int64(podsOnOtherNodes)),
       "warnings": .array(warnings.map { .string($0) }),
     ]
   }
@@ -82,6 +83,7 @@ extension AuditReport {
   var textHeader: String {
     var out = "records: \(Self.clean(recordsDirectory)) (\(recordsLayout == "kubelet" ? "the kubelet's image_manager, keyed by image ID" : "Pullwarden's recordsDir, keyed by image name")); kubelet rules \(rules.rawValue)\n"
     out += "matching: \(matching.explanation)\n"
+    if podsOnOtherNodes > 0 { out += "pods on other nodes, left out (--node): \(podsOnOtherNodes)\n" }
     return out
   }
 
