@@ -92,7 +92,7 @@ struct KubeletConfigCheck {
           fix: "set args: [\"provide\", \"--config\", \(quoted: absolute(config.path))]")
       } else if let argument = provider.configArgument, !argument.hasPrefix("/") {
         report.warning(
-          "kubelet-args", "provider \(name) names the config by a relative path \(quoted: argument): the kubelet runs Pullwarden in its own working directory",
+          "kubelet-args-relative", "provider \(name) names the config by a relative path \(quoted: argument): the kubelet runs Pullwarden in its own working directory",
           file: path, line: line(provider, "args"), fix: "use the absolute path \(quoted: absolute(config.path))")
       }
       checkDurations(provider, line: line(provider, "defaultCacheDuration"), into: &report)
@@ -169,7 +169,7 @@ struct KubeletConfigCheck {
     guard let duration = provider.defaultCacheDuration else {
       report.error(
         "kubelet-default-cache-duration", "provider \(quoted: provider.name) has no defaultCacheDuration, which the kubelet requires (it refuses to start)",
-        file: path, line: line ?? checker.document.line(provider.reader.path), fix: "add defaultCacheDuration: \"\(config.defaultCacheDuration)\"")
+        file: path, line: line, fix: "add defaultCacheDuration: \"\(config.defaultCacheDuration)\"")
       return
     }
     if duration < .zero {
@@ -179,7 +179,7 @@ struct KubeletConfigCheck {
     let longest = config.sources.map(\.common.cacheDuration).max() ?? config.defaultCacheDuration
     if duration > longest {
       report.warning(
-        "kubelet-default-cache-duration",
+        "kubelet-default-cache-duration-long",
         "provider \(quoted: provider.name) has defaultCacheDuration \(duration), longer than any source's cacheDuration (at most \(longest)): an answer without cacheDuration would be cached longer than the config allows",
         file: path, line: line, fix: "set defaultCacheDuration: \"\(config.defaultCacheDuration)\" (Pullwarden's defaultCacheDuration)")
     }
@@ -221,7 +221,7 @@ struct KubeletConfigCheck {
       if withToken.isEmpty, let provider = serving.first {
         let skip = tokenSource.token.withoutToken == .skip
         report.add(
-          skip ? .warning : .error, "kubelet-token-attributes-missing",
+          skip ? .warning : .error, skip ? "kubelet-token-never-sent" : "kubelet-token-attributes-missing",
           "source \(name) needs the pod's service-account token, but provider \(quoted: provider.name) has no tokenAttributes, so the kubelet sends none"
             + (skip ? ": the source never serves (withoutToken: skip)" : ": provide fails for every image it serves"),
           file: path, line: document.line(provider.reader.path),
@@ -255,7 +255,7 @@ struct KubeletConfigCheck {
             file: path, line: at("requireServiceAccount"), fix: "set requireServiceAccount: \(wanted.requireServiceAccount)")
         } else if requireServiceAccount == false && wanted.requireServiceAccount {
           report.warning(
-            "kubelet-token-attributes",
+            "kubelet-require-service-account",
             "provider \(quoted: provider.name) has requireServiceAccount: false, so the kubelet calls Pullwarden without a token for pods without a service account (static pods), and source \(name) fails those calls",
             file: path, line: at("requireServiceAccount"), fix: "set requireServiceAccount: true, or withoutToken: skip on source \(name)")
         }
@@ -268,7 +268,7 @@ struct KubeletConfigCheck {
         }
         for key in wanted.optionalAnnotationKeys where !required.contains(key) && !optional.contains(key) {
           report.warning(
-            "kubelet-token-attributes", "source \(name) reads annotation \(quoted: key), but provider \(quoted: provider.name) does not pass it, so it is never used",
+            "kubelet-annotation-not-passed", "source \(name) reads annotation \(quoted: key), but provider \(quoted: provider.name) does not pass it, so it is never used",
             file: path, line: at("optionalServiceAccountAnnotationKeys"), fix: "add \(quoted: key) to optionalServiceAccountAnnotationKeys")
         }
       }
