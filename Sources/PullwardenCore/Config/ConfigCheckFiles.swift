@@ -21,7 +21,7 @@ struct FileProblem {
     if let untrusted = error as? UntrustedFile {
       report.error(
         "untrusted-file", "\(what): \(untrusted.description)", file: file ?? path, line: line,
-        fix: "chown root \(path) && chmod go-w \(path): Pullwarden acts only on what root (or the user running it) could have written")
+        fix: "make it owned by root and not writable by group or others (chown root \(path); chmod go-w \(path)), or use a file or directory of its own: Pullwarden acts only on what root (or the user running it) could have written")
     } else if let system = error as? SystemError, system.isNotFound {
       report.error("missing-file", "\(what) \(path) does not exist", file: file ?? path, line: line, fix: "create it\(at)")
     } else {
@@ -97,7 +97,9 @@ extension Checker {
         file: file, line: settingLine(index, "directory"),
         fix: missing
           ? "create it (install -d -m 0700 \(source.directory)) or correct \"directory\""
-          : untrusted ? "chown root \(source.directory) && chmod go-w \(source.directory)" : "make it a readable directory or correct \"directory\"")
+          : untrusted
+            ? "give the Secrets a directory only root can write (install -d -m 0700 DIR), or chown root \(source.directory); chmod go-w \(source.directory)"
+            : "make it a readable directory or correct \"directory\"")
       return
     }
     let collected = WarningCollector()
@@ -105,9 +107,11 @@ extension Checker {
       let path = source.directory + "/" + name
       do {
         let secrets = try source.readSecrets(path: path, diagnostics: collected.diagnostics)
-        warnIfReadableByOthers(path, what: "source \(quoted: source.common.name): Secret file")
+        var warned = false
         for secret in secrets {
           guard let parsed = try secret.dockerConfig() else { continue }
+          if !warned { warnIfReadableByOthers(path, what: "source \(quoted: source.common.name): Secret file") }
+          warned = true
           keysBySource[source.common.name, default: []] += parsed.entries.compactMap { $0.key.map { ($0, path) } }
         }
       } catch {
@@ -178,6 +182,8 @@ extension Checker {
 
   /// Credential files are for root (or the user running Pullwarden) alone.
   private mutating func warnIfReadableByOthers(_ path: String, what: String) {
+    // Once per file, however many sources read it.
+    if report.findings.contains(where: { $0.code == "credential-file-readable" && $0.file == path }) { return }
     var info = stat()
     guard stat(path, &info) == 0 else { return }
     let mode = UInt32(info.st_mode & 0o777)

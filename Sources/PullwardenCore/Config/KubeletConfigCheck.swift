@@ -71,8 +71,8 @@ struct KubeletConfigCheck {
     guard !ours.isEmpty else {
       report.error(
         "kubelet-provider-missing",
-        "no provider in the kubelet's CredentialProviderConfig runs Pullwarden with \(config.path) (none has args [\"provide\", \"--config\", \(quoted: config.path)] or the name \(quoted: binaryName))",
-        file: path, fix: "add a provider named \(quoted: binaryName) with args [\"provide\", \"--config\", \(quoted: config.path)]")
+        "no provider in the kubelet's CredentialProviderConfig runs Pullwarden with \(absolute(config.path)) (none has args [\"provide\", \"--config\", \(quoted: absolute(config.path))] or the name \(quoted: binaryName))",
+        file: path, fix: "add a provider named \(quoted: binaryName) with args [\"provide\", \"--config\", \(quoted: absolute(config.path))]")
       return
     }
 
@@ -88,7 +88,7 @@ struct KubeletConfigCheck {
       if !foundByArgs || provider.configArgument == nil {
         let found = provider.args.isEmpty ? "no args" : "args [\(provider.args.map { Escaping.quoted($0) }.joined(separator: ", "))]"
         report.error(
-          "kubelet-args", "provider \(name) has \(found), which do not run \"provide --config \(config.path)\"", file: path, line: line(provider, "args"),
+          "kubelet-args", "provider \(name) has \(found), which do not run \"provide --config \(absolute(config.path))\"", file: path, line: line(provider, "args"),
           fix: "set args: [\"provide\", \"--config\", \(quoted: absolute(config.path))]")
       } else if let argument = provider.configArgument, !argument.hasPrefix("/") {
         report.warning(
@@ -194,7 +194,7 @@ struct KubeletConfigCheck {
         let partly = kubeletPatterns.filter { $0.overlaps(pattern) }
         let how = partly.isEmpty
           ? "no pattern of the kubelet's matchImages matches its images"
-          : "the kubelet's \(partly.map { Escaping.quoted($0.text) }.joined(separator: ", ")) match only some of its images"
+          : "the kubelet's matchImages (\(partly.map { Escaping.quoted($0.text) }.joined(separator: ", "))) match only some of its images"
         report.error(
           "kubelet-match-images",
           "source \(quoted: source.common.name): pattern \(quoted: pattern.text): \(how), so the kubelet never calls Pullwarden for the others",
