@@ -275,10 +275,9 @@ struct Checker {
       }
     }
     for (nodeIndex, node) in sources.enumerated() where node is DockerConfigSource {
-      for (secretIndex, secret) in sources.enumerated() where secret is SecretFilesSource || secret is KubernetesSecretsSource {
+      for secret in sources where secret is SecretFilesSource || secret is KubernetesSecretsSource {
         for (patternIndex, nodePattern) in node.common.matchImages.enumerated() {
           guard let secretPattern = secret.common.matchImages.first(where: { nodePattern.overlaps($0) }) else { continue }
-          _ = secretIndex
           report.warning(
             "node-wide-overlap",
             "source \(quoted: node.common.name) is node-wide (dockerConfig) and its pattern \(quoted: nodePattern.text) overlaps \(quoted: secretPattern.text) of Secret source \(quoted: secret.common.name): an image both serve is recorded with the node's credential as nodePodsAccessible, so any pod on the node may use it without the team's Secret",

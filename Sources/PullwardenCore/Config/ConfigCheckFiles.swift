@@ -84,27 +84,30 @@ extension Checker {
   }
 
   private mutating func checkSecretFiles(_ source: SecretFilesSource, index: Int) {
+    let what = "source \(quoted: source.common.name): Secret directory"
+    do {
+      // Read here first so a missing, unreadable or untrusted directory is told apart by its error.
+      _ = try FileIO.directoryEntries(source.directory, trusted: true)
+    } catch {
+      FileProblem(error, path: source.directory).report(into: &report, what: what, setting: "directory", file: file, line: settingLine(index, "directory"))
+      return
+    }
     let names: [String]
     do {
       names = try source.secretFileNames()
     } catch {
-      // The error names the directory and whether it is missing or untrusted.
-      let missing = (try? FileIO.fileType(source.directory)) == nil
-      let untrusted = error.what.hasPrefix("refusing ")
-      report.error(
-        missing ? "missing-file" : untrusted ? "untrusted-file" : "unreadable-file",
-        "source \(quoted: source.common.name): " + (missing ? "Secret directory \(source.directory) does not exist" : error.what),
-        file: file, line: settingLine(index, "directory"),
-        fix: missing
-          ? "create it (install -d -m 0700 \(source.directory)) or correct \"directory\""
-          : untrusted
-            ? "give the Secrets a directory only root can write (install -d -m 0700 DIR), or chown root \(source.directory); chmod go-w \(source.directory)"
-            : "make it a readable directory or correct \"directory\"")
+      report.error("unreadable-file", "\(what): \(error.what)", file: file, line: settingLine(index, "directory"), fix: "make it a readable directory")
       return
     }
     let collected = WarningCollector()
     for name in names.prefix(TenantLimits.secretFilesPerDirectory) {
       let path = source.directory + "/" + name
+      do {
+        _ = try FileIO.readFile(path, limit: SecretFilesSource.fileSizeLimit, trusted: true)
+      } catch {
+        FileProblem(error, path: path).report(into: &report, what: "source \(quoted: source.common.name): Secret file", setting: nil)
+        continue
+      }
       do {
         let secrets = try source.readSecrets(path: path, diagnostics: collected.diagnostics)
         var warned = false
@@ -115,19 +118,16 @@ extension Checker {
           keysBySource[source.common.name, default: []] += parsed.entries.compactMap { $0.key.map { ($0, path) } }
         }
       } catch {
-        let untrusted = error.what.hasPrefix("refusing ")
         report.error(
-          untrusted ? "untrusted-file" : "secret-file-invalid", "source \(quoted: source.common.name): \(error.what)",
-          file: path, line: ConfigCheck.split(error.location ?? error.what, file: path).line,
-          fix: untrusted
-            ? "chown root \(path) && chmod go-w \(path)"
-            : "correct the file (kubectl get secret NAME -o yaml > \(name)) or remove it: provide skips it, and its Secrets' pods get no credentials")
+          "secret-file-invalid", "source \(quoted: source.common.name): \(error.what)", file: path,
+          line: ConfigCheck.split(error.location ?? error.what, file: path).line,
+          fix: "correct the file (kubectl get secret NAME -o yaml > \(name)) or remove it: provide skips it, and its Secrets' pods get no credentials")
       }
     }
     if names.count > TenantLimits.secretFilesPerDirectory {
-      report.error(
-        "secret-file-invalid",
-        "source \(quoted: source.common.name): \(source.directory) holds \(names.count) Secret files, more than the \(TenantLimits.secretFilesPerDirectory) provide reads (secretFilesPerDirectory)",
+      report.warning(
+        "secret-files-over-limit",
+        "source \(quoted: source.common.name): \(source.directory) holds \(names.count) Secret files; provide reads only the first \(TenantLimits.secretFilesPerDirectory) (secretFilesPerDirectory)",
         file: file, line: settingLine(index, "directory"), fix: "split the Secrets over several secretFiles sources")
     }
     for message in collected.messages {
@@ -137,21 +137,21 @@ extension Checker {
 
   private mutating func checkKubeconfig(_ path: String, context: String?, source: String, index: Int) {
     do {
+      _ = try FileIO.readFile(path, limit: APIServerLocation.kubeconfigSizeLimit, trusted: true)
+    } catch {
+      FileProblem(error, path: path).report(
+        into: &report, what: "source \(quoted: source): kubeconfig", setting: "kubeconfig", file: file, line: settingLine(index, "kubeconfig"))
+      return
+    }
+    do {
       let cluster = try Kubeconfig.cluster(path: path, context: context, source: source)
       if let caFile = cluster.caFile {
         checkReadable(caFile, what: "source \(quoted: source): the kubeconfig's certificate-authority", setting: nil, index: index, key: nil, file: path)
       }
     } catch {
-      let (_, line) = ConfigCheck.split(error.location, file: path)
-      let missing = (try? FileIO.fileType(path)) == nil
-      let untrusted = error.what.hasPrefix("refusing ")
       report.error(
-        missing ? "missing-file" : untrusted ? "untrusted-file" : "kubeconfig-invalid",
-        "source \(quoted: source): " + (missing ? "kubeconfig \(path) does not exist" : error.what),
-        file: missing || untrusted ? file : path, line: missing || untrusted ? settingLine(index, "kubeconfig") : line,
-        fix: missing
-          ? "correct \"kubeconfig\" (the kubelet's is usually /var/lib/kubelet/kubeconfig or /etc/kubernetes/kubelet.conf)"
-          : untrusted ? "chown root \(path) && chmod go-w \(path)" : "correct the kubeconfig or \"kubeconfigContext\"")
+        "kubeconfig-invalid", "source \(quoted: source): \(error.what)", file: path, line: ConfigCheck.split(error.location, file: path).line,
+        fix: "correct the kubeconfig or \"kubeconfigContext\"")
     }
   }
 
@@ -258,7 +258,14 @@ enum WriteProbe {
     }
     let scratch = directory + "/" + FileIO.temporaryDirectoryName
     let made = mkdir(scratch, 0o700) == 0
-    if !made && errno != EEXIST { return .problem(SystemError("create directory", scratch).description) }
+    if !made {
+      // As FileIO.replaceFile: an existing entry of that name must be a real directory.
+      guard errno == EEXIST else { return .problem(SystemError("create directory", scratch).description) }
+      var info = stat()
+      guard lstat(scratch, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+        return .problem(SystemError("create directory", scratch, code: ENOTDIR).description)
+      }
+    }
     defer { if made { rmdir(scratch) } }
     let probe = scratch + "/.config-check.\(getpid()).0.tmp"
     let fd = open(probe, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o600)

@@ -212,7 +212,7 @@ struct KubeletConfigCheck {
   }
 
   private func checkTokenAttributes(_ providers: [Provider], document: Document, into report: inout ConfigCheckReport) {
-    for (sourceIndex, source) in config.sources.enumerated() {
+    for source in config.sources {
       guard let tokenSource = source as? any ServiceAccountTokenSource else { continue }
       let wanted = tokenSource.kubeletTokenAttributes
       let name = Escaping.quoted(source.common.name)
@@ -272,7 +272,6 @@ struct KubeletConfigCheck {
             file: path, line: at("optionalServiceAccountAnnotationKeys"), fix: "add \(quoted: key) to optionalServiceAccountAnnotationKeys")
         }
       }
-      _ = sourceIndex
     }
     for provider in providers where provider.tokenAttributes != nil && tokenSourcesServed(by: provider).isEmpty {
       report.warning(
