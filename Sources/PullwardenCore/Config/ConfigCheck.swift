@@ -79,7 +79,7 @@ public struct ConfigCheckReport: Sendable {
       }
     }
     for finding in findings {
-      lines.append("\(finding.severity.rawValue): \(finding.place)\(finding.message)")
+      lines.append("\(finding.severity.rawValue): \(finding.place)\(finding.message) [\(finding.code)]")
       if let fix = finding.fix { lines.append("  fix: \(fix)") }
     }
     return lines.map { Escaping.line($0) + "\n" }.joined()
