@@ -290,6 +290,33 @@ import Testing
     #expect(codes(long, .warning) == ["kubelet-default-cache-duration-long"])
   }
 
+  @Test func whatTheKubeletRefusesInTokenAttributes() {
+    let config = "recordsDir: records\nsources:\n" + passthrough("[a.io]")
+    let report = check(
+      config,
+      kubelet: kubelet(
+        "matchImages: [a.io]\ntokenAttributes: {cacheType: Pod, requiredServiceAccountAnnotationKeys: [x.io/a]}"))
+    let messages = report.errors.filter { $0.code == "kubelet-token-attributes" }.map(\.message)
+    #expect(messages.contains { $0.contains("without serviceAccountTokenAudience") }, "\(messages)")
+    #expect(messages.contains { $0.contains("\"Pod\" is neither Token nor ServiceAccount") })
+    #expect(messages.contains { $0.contains("without requireServiceAccount") })
+    let skipping = check(
+      config,
+      kubelet: kubelet(
+        "matchImages: [a.io]\ntokenAttributes: {serviceAccountTokenAudience: a.io, cacheType: Token, requireServiceAccount: false, requiredServiceAccountAnnotationKeys: [x.io/a]}"))
+    #expect(skipping.errors.contains { $0.message.contains("requiredServiceAccountAnnotationKeys with requireServiceAccount: false") })
+  }
+
+  @Test func aKubeletConfigTheKubeletWouldRefuseIsInvalid() {
+    let config = "recordsDir: records\nsources:\n" + passthrough("[a.io]")
+    let provider = kubelet("matchImages: [a.io]\n" + tokenAttributes)
+    let twice = provider + provider.split(separator: "\n").dropFirst(3).joined(separator: "\n") + "\n"
+    #expect(check(config, kubelet: twice).errors.map(\.message) == ["duplicate provider name \"pullwarden\": the kubelet refuses to start"])
+    let unknown = check(config, kubelet: provider.replacingAll("kubelet.config.k8s.io/v1\n", with: "kubelet.config.k8s.io/v2\n"))
+    #expect(codes(unknown, .error) == ["kubelet-config-invalid"])
+    #expect(unknown.errors[0].line == 1)
+  }
+
   @Test func aPullwardenConfigGivenAsTheKubeletsIsRecognised() {
     let report = check("recordsDir: records\nsources:\n" + passthrough("[a.io]"), kubelet: "sources: []\n")
     #expect(codes(report, .error) == ["kubelet-config-invalid"])

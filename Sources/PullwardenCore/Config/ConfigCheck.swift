@@ -21,6 +21,8 @@ public struct ConfigFinding: Sendable, Equatable {
 /// Everything `config check` found in one config (and, given, the kubelet's CredentialProviderConfig).
 public struct ConfigCheckReport: Sendable {
   public var configPath: String
+  /// The kubelet's CredentialProviderConfig checked against it, if one was given.
+  public var kubeletConfigPath: String?
   /// The loaded config; nil when it could not be loaded.
   public var config: PullwardenConfig?
   public var findings: [ConfigFinding] = []
@@ -94,7 +96,7 @@ public struct ConfigCheckReport: Sendable {
       ])
     }
     var object: JSONObject = [
-      "config": .string(configPath), "valid": .bool(errors.isEmpty), "errors": .array(errors.map(entry)),
+      "config": .string(configPath), "kubeletConfig": kubeletConfigPath.map { .string($0) } ?? .null, "valid": .bool(errors.isEmpty), "errors": .array(errors.map(entry)),
       "warnings": .array(warnings.map(entry)),
     ]
     object["sources"] = .array(
@@ -152,7 +154,7 @@ public enum ConfigCheck {
   /// Checks the config at `configPath`; with `kubeletConfigPath`, also the kubelet's
   /// CredentialProviderConfig against it, expecting the binary to be installed as `binaryName`.
   public static func run(configPath: String, kubeletConfigPath: String? = nil, binaryName: String = "pullwarden") -> ConfigCheckReport {
-    var report = ConfigCheckReport(configPath: configPath)
+    var report = ConfigCheckReport(configPath: configPath, kubeletConfigPath: kubeletConfigPath)
     guard let (config, document) = load(configPath, into: &report) else { return report }
     report.config = config
     var checker = Checker(config: config, document: document, report: report)

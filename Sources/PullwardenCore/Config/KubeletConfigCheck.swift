@@ -113,6 +113,9 @@ struct KubeletConfigCheck {
           "kubelet-cache-type-missing", "provider \(name) sets tokenAttributes without cacheType, which kubelet 1.34 and later require (the kubelet refuses to start)",
           file: path, line: line(provider, "tokenAttributes"), fix: "add cacheType: \(tokenSourcesServed(by: provider).first?.kubeletTokenAttributes.cacheType ?? "ServiceAccount") (Token or ServiceAccount)")
       }
+      if let attributes = provider.tokenAttributes {
+        checkTokenAttributeValues(provider, attributes, document: document, into: &report)
+      }
     }
     checkCoverage(ours, document: document, into: &report)
     checkTokenAttributes(ours, document: document, into: &report)
@@ -133,6 +136,10 @@ struct KubeletConfigCheck {
     if let kind = try root.string("kind"), kind != "CredentialProviderConfig" {
       throw root.error("kind is \(quoted: kind), expected \"CredentialProviderConfig\"", at: "kind")
     }
+    let configVersions = ["kubelet.config.k8s.io/v1", "kubelet.config.k8s.io/v1beta1", "kubelet.config.k8s.io/v1alpha1"]
+    if let apiVersion = try root.string("apiVersion"), !configVersions.contains(apiVersion) {
+      throw root.error("unknown apiVersion \(quoted: apiVersion) (expected one of \(configVersions.joined(separator: ", ")))", at: "apiVersion")
+    }
     guard let readers = try root.objectArray("providers"), !readers.isEmpty else {
       throw root.error("\"providers\" must list at least one provider", at: "providers")
     }
@@ -151,9 +158,13 @@ struct KubeletConfigCheck {
       if let apiVersion, !Self.apiVersions.contains(apiVersion) {
         throw reader.error("unknown apiVersion \(quoted: apiVersion) (expected one of \(Self.apiVersions.joined(separator: ", ")))", at: "apiVersion")
       }
+      let name = try reader.requiredNonEmptyString("name")
+      if providers.contains(where: { $0.name == name }) {
+        throw reader.error("duplicate provider name \(quoted: name): the kubelet refuses to start", at: "name")
+      }
       providers.append(
         Provider(
-          index: index, name: try reader.requiredNonEmptyString("name"), apiVersion: apiVersion,
+          index: index, name: name, apiVersion: apiVersion,
           args: try reader.stringArray("args") ?? [], matchImages: patterns, defaultCacheDuration: try reader.duration("defaultCacheDuration"),
           tokenAttributes: try reader.object("tokenAttributes"), reader: reader))
     }
@@ -204,6 +215,37 @@ struct KubeletConfigCheck {
     }
   }
 
+  /// What the kubelet itself validates in `tokenAttributes` (it refuses to start otherwise).
+  private func checkTokenAttributeValues(
+    _ provider: Provider, _ attributes: ObjectReader, document: Document, into report: inout ConfigCheckReport
+  ) {
+    let name = Escaping.quoted(provider.name)
+    let at = { (key: String) in document.line(attributes.path.appending(key)) ?? document.line(attributes.path) }
+    let wanted = tokenSourcesServed(by: provider).first?.kubeletTokenAttributes
+    func invalid(_ message: String, _ key: String, fix: String) {
+      report.error("kubelet-token-attributes", "provider \(name): \(message) (the kubelet refuses to start)", file: path, line: at(key), fix: fix)
+    }
+    let audience = (try? attributes.string("serviceAccountTokenAudience")) ?? nil
+    if audience == nil || audience == "" {
+      invalid(
+        "tokenAttributes without serviceAccountTokenAudience", "serviceAccountTokenAudience",
+        fix: "set serviceAccountTokenAudience: \(quoted: wanted?.serviceAccountTokenAudience ?? "<the audience your token service expects>")")
+    }
+    if let cacheType = (try? attributes.string("cacheType")) ?? nil, cacheType != "Token", cacheType != "ServiceAccount" {
+      invalid("cacheType \(quoted: cacheType) is neither Token nor ServiceAccount", "cacheType", fix: "set cacheType: \(wanted?.cacheType ?? "ServiceAccount")")
+    }
+    let requireServiceAccount = (try? attributes.bool("requireServiceAccount")) ?? nil
+    if requireServiceAccount == nil {
+      invalid("tokenAttributes without requireServiceAccount (true or false)", "requireServiceAccount", fix: "set requireServiceAccount: \(wanted?.requireServiceAccount ?? true)")
+    }
+    let required = ((try? attributes.stringArray("requiredServiceAccountAnnotationKeys")) ?? nil) ?? []
+    if requireServiceAccount == false && !required.isEmpty {
+      invalid(
+        "requiredServiceAccountAnnotationKeys with requireServiceAccount: false", "requiredServiceAccountAnnotationKeys",
+        fix: "set requireServiceAccount: true, or move the keys to optionalServiceAccountAnnotationKeys")
+    }
+  }
+
   /// Token sources whose patterns meet the provider's.
   private func tokenSourcesServed(by provider: Provider) -> [any ServiceAccountTokenSource] {
     config.sources.compactMap { $0 as? any ServiceAccountTokenSource }.filter { source in
@@ -232,15 +274,10 @@ struct KubeletConfigCheck {
         guard let attributes = provider.tokenAttributes else { continue }
         let at = { (key: String) in document.line(attributes.path.appending(key)) ?? document.line(attributes.path) }
         let audience = try? attributes.string("serviceAccountTokenAudience")
-        if let expected = wanted.serviceAccountTokenAudience, let audience, audience != expected {
+        if let expected = wanted.serviceAccountTokenAudience, let audience, !audience.isEmpty, audience != expected {
           report.error(
             "kubelet-token-attributes", "source \(name) expects tokens for audience \(quoted: expected), but provider \(quoted: provider.name) asks the kubelet for \(quoted: audience)",
             file: path, line: at("serviceAccountTokenAudience"), fix: "set serviceAccountTokenAudience: \(quoted: expected) (or the source's tokenAudience to \(quoted: audience))")
-        }
-        if audience == nil || audience == "" {
-          report.error(
-            "kubelet-token-attributes", "provider \(quoted: provider.name) has tokenAttributes without serviceAccountTokenAudience, which the kubelet requires",
-            file: path, line: at("serviceAccountTokenAudience"), fix: "set serviceAccountTokenAudience: \(quoted: wanted.serviceAccountTokenAudience ?? "<the audience your token service expects>")")
         }
         let cacheType = (try? attributes.string("cacheType")) ?? nil
         if wanted.cacheTypeIsRequired, let cacheType, cacheType != wanted.cacheType {
@@ -249,11 +286,7 @@ struct KubeletConfigCheck {
             file: path, line: at("cacheType"), fix: "set cacheType: \(wanted.cacheType)")
         }
         let requireServiceAccount = (try? attributes.bool("requireServiceAccount")) ?? nil
-        if requireServiceAccount == nil {
-          report.error(
-            "kubelet-token-attributes", "provider \(quoted: provider.name) has tokenAttributes without requireServiceAccount, which the kubelet requires",
-            file: path, line: at("requireServiceAccount"), fix: "set requireServiceAccount: \(wanted.requireServiceAccount)")
-        } else if requireServiceAccount == false && wanted.requireServiceAccount {
+        if requireServiceAccount == false && wanted.requireServiceAccount {
           report.warning(
             "kubelet-require-service-account",
             "provider \(quoted: provider.name) has requireServiceAccount: false, so the kubelet calls Pullwarden without a token for pods without a service account (static pods), and source \(name) fails those calls",
