@@ -20,7 +20,7 @@ struct KubeletConfigCheck {
   struct Provider {
     var index: Int
     var name: String
-    var apiVersion: String?
+    var apiVersion: String
     var args: [String]
     var matchImages: [ImagePattern]
     var defaultCacheDuration: GoDuration?
@@ -103,9 +103,9 @@ struct KubeletConfigCheck {
             line: document.line(provider.reader.path.appending("matchImages").appending(index)), fix: problem.fix)
         }
       }
-      if provider.tokenAttributes != nil, let apiVersion = provider.apiVersion, apiVersion != Self.tokenAPIVersion {
+      if provider.tokenAttributes != nil, provider.apiVersion != Self.tokenAPIVersion {
         report.error(
-          "kubelet-api-version", "provider \(name) sets tokenAttributes with apiVersion \(quoted: apiVersion): the kubelet accepts tokenAttributes only with \(Self.tokenAPIVersion) and refuses to start",
+          "kubelet-api-version", "provider \(name) sets tokenAttributes with apiVersion \(quoted: provider.apiVersion): the kubelet accepts tokenAttributes only with \(Self.tokenAPIVersion) and refuses to start",
           file: path, line: line(provider, "apiVersion"), fix: "set apiVersion: \(Self.tokenAPIVersion)")
       }
       if let attributes = provider.tokenAttributes, !attributes.contains("cacheType") {
@@ -154,8 +154,10 @@ struct KubeletConfigCheck {
         }
       }
       if patterns.isEmpty { throw reader.error("\"matchImages\" must list at least one pattern", at: "matchImages") }
-      let apiVersion = try reader.string("apiVersion")
-      if let apiVersion, !Self.apiVersions.contains(apiVersion) {
+      guard let apiVersion = try reader.string("apiVersion") else {
+        throw reader.error("missing required field \"apiVersion\" (\(Self.tokenAPIVersion)): the kubelet refuses to start")
+      }
+      if !Self.apiVersions.contains(apiVersion) {
         throw reader.error("unknown apiVersion \(quoted: apiVersion) (expected one of \(Self.apiVersions.joined(separator: ", ")))", at: "apiVersion")
       }
       let name = try reader.requiredNonEmptyString("name")
