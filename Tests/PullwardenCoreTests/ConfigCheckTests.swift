@@ -126,7 +126,23 @@ import Testing
     #expect((try? FileIO.directoryEntries(scratch.path + "/records")) == [])
   }
 
+  @Test func aRecordsFolderProvideWritesInMustBeWritableToo() {
+    _ = system("mkdir -p '\(scratch.path)/records/pulled' && chmod 0777 '\(scratch.path)/records/pulled'")
+    let report = check("recordsDir: records\nsources:\n" + passthrough("[a.io]"))
+    #expect(codes(report, .error) == ["records-dir-not-writable"])
+    #expect(report.errors[0].message.contains("records/pulled: refusing"))
+    chmod(scratch.path + "/records/pulled", 0o700)
+    #expect(ConfigCheck.run(configPath: scratch.path + "/config.yaml").findings == [])
+  }
+
   // MARK: Pattern warnings
+
+  @Test func aDigestInAPatternIsRefusedWithWhatToWrite() {
+    let report = check("recordsDir: records\nsources:\n" + passthrough("[\"registry.example.com/app@sha256:0123456789abcdef\"]"))
+    #expect(codes(report, .error) == ["config-invalid"])
+    #expect(report.errors[0].message.contains("pattern has a digest"))
+    #expect(report.errors[0].message.contains("write \"registry.example.com/app\""))
+  }
 
   @Test(arguments: [
     ("*", "bare-wildcard"), ("index.docker.io", "index-docker-io"), ("Registry.example.com", "upper-case"),
@@ -280,6 +296,18 @@ import Testing
         "matchImages: [a.io]\ntokenAttributes: {serviceAccountTokenAudience: a.io, cacheType: Token, requireServiceAccount: true, requiredServiceAccountAnnotationKeys: [pullwarden.dev/role]}"
       ))
     #expect(agreeing.findings == [], "\(agreeing.findings)")
+  }
+
+  @Test func aKubeletPatternWithAPortThePullwardenPatternLacks() {
+    let report = check(
+      "recordsDir: records\nsources:\n" + passthrough("[registry.local]"),
+      kubelet: kubelet("matchImages: [registry.local, \"registry.local:5000\"]\n" + tokenAttributes))
+    #expect(codes(report, .warning) == ["missing-port"])
+    #expect(report.warnings[0].fix == "add \"registry.local:5000\" to matchImages")
+    let both = check(
+      "recordsDir: records\nsources:\n" + passthrough(#"[registry.local, "registry.local:5000"]"#),
+      kubelet: kubelet("matchImages: [registry.local, \"registry.local:5000\"]\n" + tokenAttributes))
+    #expect(both.findings == [])
   }
 
   @Test func kubeletDefaultCacheDuration() {

@@ -208,6 +208,15 @@ extension Checker {
         "records-dir-not-writable", "recordsDir \(records): \(problem)", file: file, line: line(JSONPath.root.appending("recordsDir")),
         fix: "create it (install -d -m 0700 \(records)) as the user the kubelet runs Pullwarden as (root), or set recordsDir to a directory it can write; provide fails every request it cannot record (exit 4)")
     }
+    // The folders provide writes in, where they exist already: each must be writable too.
+    let store = RecordStore(directory: records)
+    for folder in [store.pullingDirectory, store.pulledDirectory, store.expiryDirectory, store.lockDirectory, records + "/pullwarden-index"]
+    where (try? FileIO.fileType(folder)) != nil {
+      guard case .problem(let problem) = WriteProbe.check(folder) else { continue }
+      report.error(
+        "records-dir-not-writable", "recordsDir \(records): \(folder): \(problem)", file: file, line: line(JSONPath.root.appending("recordsDir")),
+        fix: "give \(folder) back to root, 0700 (chown root \(folder); chmod 0700 \(folder)); provide fails every request it cannot record (exit 4)")
+    }
     if let cache = config.credentialCache {
       switch WriteProbe.check(cache.directory) {
       case .writable, .willBeCreated: break

@@ -118,6 +118,7 @@ struct KubeletConfigCheck {
       }
     }
     checkCoverage(ours, document: document, into: &report)
+    checkPorts(ours, document: document, into: &report)
     checkTokenAttributes(ours, document: document, into: &report)
   }
 
@@ -245,6 +246,26 @@ struct KubeletConfigCheck {
       invalid(
         "requiredServiceAccountAnnotationKeys with requireServiceAccount: false", "requiredServiceAccountAnnotationKeys",
         fix: "set requireServiceAccount: true, or move the keys to optionalServiceAccountAnnotationKeys")
+    }
+  }
+
+  /// A kubelet pattern with a port whose host a Pullwarden pattern names without it: the kubelet calls
+  /// Pullwarden for those images, and no source serves them.
+  private func checkPorts(_ providers: [Provider], document: Document, into report: inout ConfigCheckReport) {
+    let patterns = config.sources.flatMap(\.common.matchImages)
+    for provider in providers {
+      for kubeletPattern in provider.matchImages where !kubeletPattern.location.port.isEmpty {
+        if patterns.contains(where: { $0.overlaps(kubeletPattern) }) { continue }
+        for (sourceIndex, source) in config.sources.enumerated() {
+          for (index, pattern) in source.common.matchImages.enumerated() where pattern.differsOnlyInPort(from: kubeletPattern.location) {
+            report.warning(
+              "missing-port",
+              "source \(quoted: source.common.name): pattern \(quoted: pattern.text) has \(pattern.location.port.isEmpty ? "no port" : "port \(pattern.location.port)"), but provider \(quoted: provider.name) sends Pullwarden the images of \(quoted: kubeletPattern.text): they never match it (ports must be equal)",
+              file: config.path, line: checker.patternLine(sourceIndex, index),
+              fix: "add \(quoted: pattern.withPort(kubeletPattern.location.port)) to matchImages")
+          }
+        }
+      }
     }
   }
 

@@ -28,8 +28,9 @@ extension ImagePattern {
 
   /// Whether the pattern names the same registry host as `key` except for the port: the sign of a
   /// pattern written without the port its images use.
-  func differsOnlyInPort(from key: RegistryKey) -> Bool {
-    let keyLocation = URLLocation(key.text)
+  func differsOnlyInPort(from key: RegistryKey) -> Bool { differsOnlyInPort(from: URLLocation(key.text)) }
+
+  func differsOnlyInPort(from keyLocation: URLLocation) -> Bool {
     guard location.isValidURL, keyLocation.isValidURL, location.port != keyLocation.port,
       location.hostLabels.count == keyLocation.hostLabels.count
     else { return false }
@@ -37,10 +38,9 @@ extension ImagePattern {
   }
 
   /// The pattern with `key`'s port: what to write instead.
-  func withPort(of key: RegistryKey) -> String {
-    let keyLocation = URLLocation(key.text)
-    return location.host + ":" + keyLocation.port + location.path
-  }
+  func withPort(of key: RegistryKey) -> String { withPort(URLLocation(key.text).port) }
+
+  func withPort(_ port: String) -> String { location.host + (port.isEmpty ? "" : ":" + port) + location.path }
 
   var hostLabels: [String] { location.hostLabels }
   var host: String { location.host }
