@@ -187,9 +187,9 @@ public enum ConfigCheck {
       }
       return (try PullwardenConfig.parse(bytes, path: path), document)
     } catch {
-      let (file, line) = split(error.location, file: path)
+      let (message, line) = locate(error, in: path)
       report.error(
-        "config-invalid", error.what + (file == nil ? error.location.map { " (\($0))" } ?? "" : ""), file: file ?? path, line: line,
+        "config-invalid", message, file: path, line: line,
         fix: "correct the config where the error points; provide refuses every request until it loads (README, Configuration reference)")
       return nil
     }
@@ -201,12 +201,20 @@ public enum ConfigCheck {
     return root["kind"]?.stringValue == "CredentialProviderConfig" || root["apiVersion"]?.stringValue?.hasPrefix("kubelet.config.k8s.io/") == true
   }
 
-  /// The file and line of a `PullwardenError` location such as `/etc/p.yaml:5:3, at sources[0]`.
-  static func split(_ location: String?, file: String) -> (file: String?, line: Int?) {
-    guard let location, location.hasPrefix(file) else { return (nil, nil) }
-    let rest = location.dropFirst(file.count)
-    guard rest.first == ":" else { return (file, nil) }
-    return (file, Int(rest.dropFirst().prefix { $0.isASCIIDigit }))
+  /// An error about `file` as a finding's message and line: a location such as
+  /// `/etc/p.yaml:5:3, at sources[0].type` gives line 5 and keeps `at sources[0].type` in the message
+  /// (JSON has no lines, so the path is all there is); a location elsewhere is kept whole.
+  static func locate(_ error: PullwardenError, in file: String) -> (message: String, line: Int?) {
+    guard let location = error.location, !location.isEmpty else { return (error.what, nil) }
+    guard location.hasPrefix(file) else { return ("\(error.what) (\(location))", nil) }
+    var rest = location.dropFirst(file.count)
+    var line: Int?
+    if rest.first == ":" {
+      line = Int(rest.dropFirst().prefix { $0.isASCIIDigit })
+      rest = rest.drop { $0 == ":" || $0.isASCIIDigit }
+    }
+    if rest.hasPrefix(", ") { rest = rest.dropFirst(2) }
+    return (rest.isEmpty ? error.what : "\(error.what) (\(rest))", line)
   }
 }
 

@@ -77,8 +77,9 @@ extension Checker {
       let parsed = try DockerConfig.parse(document, format: source.format)
       keysBySource[source.common.name, default: []] += parsed.entries.compactMap { $0.key.map { ($0, source.path) } }
     } catch {
+      let (message, line) = ConfigCheck.locate(error, in: source.path)
       report.error(
-        "docker-config-invalid", "\(what): \(error.what)", file: source.path, line: ConfigCheck.split(error.location, file: source.path).line,
+        "docker-config-invalid", "\(what): \(message)", file: source.path, line: line,
         fix: "correct the file (docker's config.json format: {\"auths\": {\"registry\": {\"auth\": …}}}); provide fails for every image this source serves")
     }
   }
@@ -118,9 +119,9 @@ extension Checker {
           keysBySource[source.common.name, default: []] += parsed.entries.compactMap { $0.key.map { ($0, path) } }
         }
       } catch {
+        let (message, line) = ConfigCheck.locate(error, in: path)
         report.error(
-          "secret-file-invalid", "source \(quoted: source.common.name): \(error.what)", file: path,
-          line: ConfigCheck.split(error.location ?? error.what, file: path).line,
+          "secret-file-invalid", "source \(quoted: source.common.name): \(message)", file: path, line: line,
           fix: "correct the file (kubectl get secret NAME -o yaml > \(name)) or remove it: provide skips it, and its Secrets' pods get no credentials")
       }
     }
@@ -149,8 +150,9 @@ extension Checker {
         checkReadable(caFile, what: "source \(quoted: source): the kubeconfig's certificate-authority", setting: nil, index: index, key: nil, file: path)
       }
     } catch {
+      let (message, line) = ConfigCheck.locate(error, in: path)
       report.error(
-        "kubeconfig-invalid", "source \(quoted: source): \(error.what)", file: path, line: ConfigCheck.split(error.location, file: path).line,
+        "kubeconfig-invalid", "source \(quoted: source): \(message)", file: path, line: line,
         fix: "correct the kubeconfig or \"kubeconfigContext\"")
     }
   }

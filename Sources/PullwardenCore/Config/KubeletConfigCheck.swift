@@ -36,8 +36,8 @@ struct KubeletConfigCheck {
       let bytes = try readKubeletConfig()
       document = try YAMLLoader.document(bytes, name: path, kind: .config, schema: .kubernetes)
     } catch {
-      let (file, line) = ConfigCheck.split(error.location, file: path)
-      report.error("kubelet-config-invalid", error.what, file: file ?? path, line: line, fix: "correct the kubelet's CredentialProviderConfig; the kubelet refuses to start with it")
+      let (message, line) = ConfigCheck.locate(error, in: path)
+      report.error("kubelet-config-invalid", message, file: path, line: line, fix: "correct the kubelet's CredentialProviderConfig; the kubelet refuses to start with it")
       return
     }
     guard case .object(let root) = document.root else {
@@ -54,8 +54,8 @@ struct KubeletConfigCheck {
     do {
       providers = try readProviders(document)
     } catch {
-      let (file, line) = ConfigCheck.split(error.location, file: path)
-      report.error("kubelet-config-invalid", error.what, file: file ?? path, line: line, fix: "correct the kubelet's CredentialProviderConfig; the kubelet refuses to start with it")
+      let (message, line) = ConfigCheck.locate(error, in: path)
+      report.error("kubelet-config-invalid", message, file: path, line: line, fix: "correct the kubelet's CredentialProviderConfig; the kubelet refuses to start with it")
       return
     }
     func line(_ provider: Provider, _ key: String? = nil) -> Int? {
