@@ -339,7 +339,7 @@ import Testing
     let config = "recordsDir: records\nsources:\n" + passthrough("[a.io]")
     let provider = kubelet("matchImages: [a.io]\n" + tokenAttributes)
     let twice = provider + provider.split(separator: "\n").dropFirst(3).joined(separator: "\n") + "\n"
-    #expect(check(config, kubelet: twice).errors.map(\.message) == ["duplicate provider name \"pullwarden\": the kubelet refuses to start"])
+    #expect(check(config, kubelet: twice).errors.map(\.message) == ["duplicate provider name \"pullwarden\": the kubelet refuses to start (at providers[1].name)"])
     let unknown = check(config, kubelet: provider.replacingAll("kubelet.config.k8s.io/v1\n", with: "kubelet.config.k8s.io/v2\n"))
     #expect(codes(unknown, .error) == ["kubelet-config-invalid"])
     #expect(unknown.errors[0].line == 1)
