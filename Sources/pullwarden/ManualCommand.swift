@@ -2,7 +2,7 @@
 enum ExitStatus {
   static let table: [(code: Int32, meaning: String, commands: String)] = [
     (0, "success: answered, may use, shown, clean", "all"),
-    (1, "a negative answer: the image must be pulled (re-verified), has no record, or would get no credentials; provide: the request is invalid (kept for the kubelet)", "verify, records inspect, explain, provide"),
+    (1, "a negative answer: the image must be pulled (re-verified), has no record, or would get no credentials; config check --strict found warnings only; provide: the request is invalid (kept for the kubelet)", "verify, records inspect, explain, config check, provide"),
     (2, "an invalid config or input file (a config, a verify request, explain's --request)", "provide, verify, explain, records, config check"),
     (3, "a credential source, server or external input failed", "provide"),
     (4, "records could not be written or read (missing, unreadable or untrusted records directory)", "provide, verify, records"),
