@@ -36,6 +36,8 @@ import Testing
     ("usr/share/lintian/overrides/pullwarden", "-rw-r--r--", true, false),
     ("usr/share/man/man1/pullwarden.1.gz", "-rw-r--r--", false, false),
     ("var/lib/pullwarden", "drwx------", false, false),
+    ("var/lib/pullwarden/pulled", "drwx------", false, false),
+    ("var/lib/pullwarden/pulling", "drwx------", false, false),
     ("var/lib/pullwarden-install/files", "-rw-r--r--", false, true),
   ]
   /// The completions come with scripts/build-docs, once it is merged.
@@ -94,11 +96,11 @@ import Testing
     #expect(gc.status == 0, "\(gc.stdout)\(gc.stderr)")
 
     // An edited conffile survives remove; purge deletes config and records.
-    try "# edited\n".write(toFile: root + "/var/lib/pullwarden/marker", atomically: true, encoding: .utf8)
+    try "# a record\n".write(toFile: root + "/var/lib/pullwarden/pulled/marker", atomically: true, encoding: .utf8)
     let removed = try ScratchRoot.dpkg(root, ["-r", "pullwarden"])
     #expect(removed.status == 0, "\(removed.stdout)\(removed.stderr)")
     #expect(FileManager.default.fileExists(atPath: root + "/etc/pullwarden/config.yaml"))
-    #expect(FileManager.default.fileExists(atPath: root + "/var/lib/pullwarden/marker"))
+    #expect(FileManager.default.fileExists(atPath: root + "/var/lib/pullwarden/pulled/marker"))
     #expect(!FileManager.default.fileExists(atPath: root + "/usr/bin/pullwarden"))
     #expect(!FileManager.default.fileExists(atPath: root + "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/pullwarden"))
     let purged = try ScratchRoot.dpkg(root, ["-P", "pullwarden"])
