@@ -28,10 +28,17 @@ import Testing
     return files.filter { $0.hasSuffix(".yaml") && !$0.hasSuffix("kustomization.yaml") }.sorted().map { "deploy/" + $0 }
   }
 
-  /// Runs kubernetes-validate --strict on `file` and expects every document in it to pass.
+  /// Runs kubernetes-validate --strict on `file` and expects every document in it to pass, against the
+  /// newest schemas it bundles and against 1.33, the oldest kubelet with KEP-4412 tokens.
   static func expectValid(_ file: String, documents: Int? = nil, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    for version in [nil, "1.33.0"] {
+      try expectValid(file, documents: documents, kubernetesVersion: version, sourceLocation: sourceLocation)
+    }
+  }
+
+  static func expectValid(_ file: String, documents: Int?, kubernetesVersion: String?, sourceLocation: SourceLocation) throws {
     let validate = try #require(kubernetesValidate)
-    let result = try Shell.run(validate, ["--strict", file])
+    let result = try Shell.run(validate, ["--strict"] + (kubernetesVersion.map { ["-k", $0] } ?? []) + [file])
     #expect(result.status == 0, "\(file): \(result.stdout)\(result.stderr)", sourceLocation: sourceLocation)
     #expect(!result.stdout.contains("WARN") && !result.stdout.contains("ERROR"), "\(result.stdout)", sourceLocation: sourceLocation)
     let text = try String(contentsOfFile: file.hasPrefix("/") ? file : Shell.repository.appendingPathComponent(file).path, encoding: .utf8)
