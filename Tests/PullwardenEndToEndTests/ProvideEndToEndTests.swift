@@ -109,6 +109,8 @@ import Testing
     if ProcessInfo.processInfo.environment["PULLWARDEN_RELEASE"] == "1" {
       #expect(commit != "unknown", "the release build stamps its commit")
     }
-    #expect(try Pullwarden.run(["version", "-o", "yaml"]).status == 64)
+    let yaml = try Pullwarden.run(["version", "-o", "yaml"])
+    #expect(yaml.status == 0 && yaml.stdout.hasPrefix("version: \"0.1.0\"\ncommit: "), "\(yaml.stdout)")
+    #expect(try Pullwarden.run(["version", "-o", "xml"]).status == 64)
   }
 }
