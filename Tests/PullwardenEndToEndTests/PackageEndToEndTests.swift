@@ -35,17 +35,14 @@ import Testing
     ("usr/share/doc/pullwarden/examples/credential-provider-config.yaml", "-rw-r--r--", false, false),
     ("usr/share/lintian/overrides/pullwarden", "-rw-r--r--", true, false),
     ("usr/share/man/man1/pullwarden.1.gz", "-rw-r--r--", false, false),
+    ("usr/share/bash-completion/completions/pullwarden", "-rw-r--r--", false, false),
+    ("usr/share/zsh/vendor-completions/_pullwarden", "-rw-r--r--", false, false),
+    ("usr/share/fish/vendor_completions.d/pullwarden.fish", "-rw-r--r--", false, false),
     ("var/lib/pullwarden", "drwx------", false, false),
     ("var/lib/pullwarden/pulled", "drwx------", false, false),
     ("var/lib/pullwarden/pulling", "drwx------", false, false),
     ("var/lib/pullwarden-install/files", "-rw-r--r--", false, true),
   ]
-  /// The completions come with scripts/build-docs, once it is merged.
-  static let completions: [String] = [
-    "usr/share/bash-completion/completions/pullwarden", "usr/share/zsh/vendor-completions/_pullwarden",
-    "usr/share/fish/vendor_completions.d/pullwarden.fish",
-  ]
-
   @Test(.enabled(if: canBuildPackage, "needs PULLWARDEN_RELEASE=1 with PULLWARDEN_BIN (scripts/test), root, dpkg-dev and lintian"))
   func packageFollowsTheReadme() throws {
     let binary = try #require(Self.releaseBinary)
@@ -210,12 +207,10 @@ enum ScratchRoot {
   /// Checks that `root` holds exactly the expected files (and no others), each root's with its mode;
   /// directories that only lead to them are root's and 0755.
   static func expectFiles(in root: String, packaged: Bool, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    let withDocs = FileManager.default.isExecutableFile(atPath: Shell.repository.appendingPathComponent("scripts/build-docs").path)
     var expected: [String: String] = [:]
     for file in PackageEndToEndTests.expectedFiles where packaged ? !file.installNodeOnly : !file.packageOnly {
       expected[file.path] = file.mode
     }
-    if withDocs { for path in PackageEndToEndTests.completions { expected[path] = "-rw-r--r--" } }
     var seen: Set<String> = []
     for line in try listing(root) {
       let fields = line.split(separator: " ", maxSplits: 3).map(String.init)
