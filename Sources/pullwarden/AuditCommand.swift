@@ -19,26 +19,33 @@ enum AuditCommand {
       cannot be written, 64 usage.
       """,
     options: [
-      .option("pods", value: "file", help: "kubectl get pods -o json output (a List or one Pod; - for stdin).", required: true),
-      .option("records-dir", value: "dir", help: "The node's records: the kubelet's image_manager or Pullwarden's recordsDir.", required: true),
-      .option("secrets", value: "file", help: "kubectl get secrets -o json output: the pods' pull Secrets."),
-      .option("service-accounts", value: "file", help: "kubectl get serviceaccounts -o json output: uids of the pods' service accounts."),
-      .option("images", value: "file", help: "crictl images -o json output from the node: image names to runtime image IDs."),
-      .option("config", short: "c", value: "file", help: "Pullwarden config: its sources also give pods credentials."),
+      .option("pods", value: "file", help: "kubectl get pods -o json output (a List or one Pod; - for stdin).", required: true, completes: .file),
+      .option(
+        "records-dir", value: "dir", help: "The node's records: the kubelet's image_manager or Pullwarden's recordsDir.", required: true,
+        completes: .directory),
+      .option("secrets", value: "file", help: "kubectl get secrets -o json output: the pods' pull Secrets.", completes: .file),
+      .option(
+        "service-accounts", value: "file", help: "kubectl get serviceaccounts -o json output: uids of the pods' service accounts.",
+        completes: .file),
+      .option("images", value: "file", help: "crictl images -o json output from the node: image names to runtime image IDs.", completes: .file),
+      .option("config", short: "c", value: "file", help: "Pullwarden config: its sources also give pods credentials.", completes: .file),
       .option("node", value: "name", help: "Audit only the pods scheduled to this node (spec.nodeName), for a cluster-wide --pods."),
-      .option("kubelet-version", value: "version", help: "Follow this kubelet release's image-name rules (1.33 to 1.35, or 1.36 and later).", default: KubeletRules.default.rawValue),
-      .option("allowlist", value: "pattern", help: "preloadedImagesVerificationAllowlist entry for NeverVerifyAllowlistedImages; repeatable.", repeatable: true),
-      .option("policy", value: "policy", help: "The policy --fail-on-breakage judges.", default: VerificationPolicy.alwaysVerify.rawValue),
+      .option(
+        "kubelet-version", value: "version", help: "Follow this kubelet release's image-name rules (1.33 to 1.35, or 1.36 and later).",
+        default: KubeletRules.default.rawValue),
+      .option(
+        "allowlist", value: "pattern", help: "preloadedImagesVerificationAllowlist entry for NeverVerifyAllowlistedImages; repeatable.",
+        repeatable: true),
+      .option(
+        "policy", value: "policy", help: "The policy --fail-on-breakage judges.", default: VerificationPolicy.alwaysVerify.rawValue,
+        choices: VerificationPolicy.allCases.map(\.rawValue)),
       .flag("fail-on-breakage", help: "Exit 1 when some pod would fail under --policy."),
-      .option("output", short: "o", value: "format", help: "text, json or yaml.", default: "text"),
+      .output(["text", "json", "yaml"]),
     ]
   )
 
   static func run(_ options: ParsedOptions) -> Int32 {
     let output = options.value("output")!
-    guard ["text", "json", "yaml"].contains(output) else {
-      return Commands.usageError(UsageError("--output must be text, json or yaml, not \(output)"), spec)
-    }
     let podsPath = options.value("pods")!
     let stdinUsers = [podsPath] + ["secrets", "service-accounts", "images"].compactMap { options.value($0) }
     if stdinUsers.count(where: { $0 == "-" }) > 1 {

@@ -15,14 +15,35 @@ struct OptionSpec {
   var required = false
   var repeatable = false
   var defaultValue: String?
+  /// The fixed values it takes, for completion and the manual (`-o`: text, json, ...).
+  var choices: [String] = []
+  /// Whether the parser refuses a value outside `choices` (a usage error naming them).
+  var onlyChoices = false
+  /// What a value names, for shell completion.
+  var completes = Completion.none
+  /// Accepted but left out of help, completion and the manual (an older spelling).
+  var hidden = false
+
+  enum Completion {
+    case none, file, directory
+  }
 
   static func option(
     _ name: String, short: Character? = nil, value: String, help: String, required: Bool = false,
-    repeatable: Bool = false, default defaultValue: String? = nil
+    repeatable: Bool = false, default defaultValue: String? = nil, choices: [String] = [], completes: Completion = .none,
+    hidden: Bool = false
   ) -> OptionSpec {
     OptionSpec(
       name: name, short: short, valueName: value, help: help, required: required, repeatable: repeatable,
-      defaultValue: defaultValue)
+      defaultValue: defaultValue, choices: choices, completes: completes, hidden: hidden)
+  }
+
+  /// `-o/--output FORMAT`, the one output option: `formats` are the values this command writes, the
+  /// first is the default; any other value is a usage error naming them.
+  static func output(_ formats: [String], help: String? = nil) -> OptionSpec {
+    OptionSpec(
+      name: "output", short: "o", valueName: "format", help: help ?? "Output format: \(formats.joined(separator: ", ")).",
+      defaultValue: formats[0], choices: formats, onlyChoices: true)
   }
 
   static func flag(_ name: String, help: String) -> OptionSpec {
@@ -41,11 +62,17 @@ struct CommandSpec {
   var options: [OptionSpec] = []
   /// One optional positional argument.
   var argument: (valueName: String, help: String)?
+  /// The fixed values the argument takes, for completion (`completion bash|zsh|fish`).
+  var argumentChoices: [String] = []
+  /// Left out of the overview (still documented in the manual).
+  var hidden = false
+
+  var visibleOptions: [OptionSpec] { options.filter { !$0.hidden } }
 
   var usage: String {
     var words = ["pullwarden"] + path
     if let argument { words.append("[<\(argument.valueName)>]") }
-    for option in options {
+    for option in visibleOptions {
       let text = option.synopsis + (option.repeatable ? " ..." : "")
       words.append(option.required ? text : "[\(text)]")
     }
@@ -60,7 +87,7 @@ struct CommandSpec {
       text += "\nARGUMENTS:\n" + Self.row("<\(argument.valueName)>", argument.help)
     }
     text += "\nOPTIONS:\n"
-    for option in options {
+    for option in visibleOptions {
       var names = option.short.map { "-\($0), " } ?? ""
       names += option.synopsis
       var help = option.help
@@ -118,6 +145,9 @@ struct CommandSpec {
         index += 1
       }
       guard let value else { throw UsageError("Missing value for '\(option.synopsis)'") }
+      if option.onlyChoices && !option.choices.contains(value) {
+        throw UsageError("The value '\(value)' is invalid for '\(option.synopsis)': expected \(option.choices.joined(separator: ", "))")
+      }
       if option.repeatable {
         parsed.values[option.name, default: []].append(value)
       } else {

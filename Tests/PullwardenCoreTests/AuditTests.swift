@@ -303,8 +303,9 @@ private let refOther = "sha256:" + String(repeating: "e5", count: 32)
   }
 }
 
-/// `-o yaml`: the JSON value as YAML that reads back as the same value.
-@Suite struct YAMLEmitterTests {
+/// The audit's `-o yaml` (the shared `YAMLEmitter`): tenant strings of every awkward kind read back as
+/// the same JSON value, under the core schema and kubectl's YAML 1.1.
+@Suite struct AuditYAMLTests {
   @Test func readsBackAsTheSameValue() throws {
     let value: JSONValue = .object([
       "plain": .string("docker.io/library/nginx:1.27"),

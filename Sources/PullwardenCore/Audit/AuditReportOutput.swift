@@ -61,7 +61,7 @@ extension AuditReport {
     case "yaml":
       guard add(YAMLEmitter.emit(.object(header)).utf8), add((pods.isEmpty ? "pods: []\n" : "pods:\n").utf8) else { return false }
       for pod in pods {
-        guard add(YAMLEmitter.listItem(pod.json).utf8) else { return false }
+        guard add(YAMLEmitter.emit(.array([pod.json])).utf8) else { return false }
       }
     default:
       guard add(textHeader.utf8) else { return false }

@@ -1,121 +1,147 @@
-/// Writes a `JSONValue` as block-style YAML, for `-o yaml` outputs that kubectl users read.
+/// Writes a `JSONValue` as block-style YAML, for `-o yaml` (kubectl's style: `key: value`, sequences
+/// under a key not indented, `{}` and `[]` for empty collections).
 ///
-/// The output is the same value as the JSON (a YAML 1.2 core-schema reader gets it back unchanged):
-/// a string is written plain only when it cannot be read as anything else (no indicator character,
-/// no leading or trailing space, not a number, boolean or null in YAML 1.1 or 1.2); every other
-/// string is double-quoted with YAML escapes, and every character that does not print (control
-/// characters, line separators, bidirectional overrides, a byte-order mark) is escaped, so tenant
-/// text cannot break a line, start a new key or hide itself. Keys follow the same rule. Work is
-/// linear in the size of the value.
+/// Every string that any YAML reader could take for something else is double-quoted: whatever YAML 1.1
+/// (go-yaml v2, kubectl) or 1.2 (core schema) would type as a boolean, null, number or timestamp
+/// (`yes`, `on`, `~`, `0755`, `1e3`, `2024-01-02`), empty text, text starting with an indicator
+/// (`-`, `*`, `&`, `!`, `|`, `>`, `%`, `@`, …) or a space, and text holding `: `, ` #`, a quote, a flow
+/// character or a control character. Plain style is kept only for text that starts with a letter, `/`
+/// or `_` and holds nothing but letters, digits, single inner spaces and `_ . / @ + - :`.
 public enum YAMLEmitter {
+  /// The document, ending with a newline; no `---` marker.
   public static func emit(_ value: JSONValue) -> String {
-    var out = ""
     switch value {
-    case .object(let object) where !object.isEmpty:
-      writeMembers(object, indent: 0, into: &out)
-    case .array(let array) where !array.isEmpty:
-      writeItems(array, indent: 0, into: &out)
-    default:
-      out += scalar(value) + "\n"
-    }
-    return out
-  }
-
-  /// `value` as one item of a block list at the left margin (`- …`), for lists written item by item.
-  public static func listItem(_ value: JSONValue) -> String {
-    var out = ""
-    writeItems([value], indent: 0, into: &out)
-    return out
-  }
-
-  private static func writeMembers(_ object: JSONObject, indent: Int, into out: inout String) {
-    let pad = String(repeating: " ", count: indent)
-    for member in object.members {
-      out += pad + string(member.key) + ":"
-      writeNested(member.value, indent: indent, into: &out)
+    case .array(let items) where !items.isEmpty: return block(value, indent: 0).joined(separator: "\n") + "\n"
+    case .object(let object) where !object.isEmpty: return block(value, indent: 0).joined(separator: "\n") + "\n"
+    default: return scalar(value) + "\n"
     }
   }
 
-  private static func writeItems(_ array: [JSONValue], indent: Int, into out: inout String) {
+  /// The lines of a non-empty collection, each starting with `indent` spaces.
+  private static func block(_ value: JSONValue, indent: Int) -> [String] {
     let pad = String(repeating: " ", count: indent)
-    for element in array {
-      switch element {
-      case .object(let object) where !object.isEmpty:
-        // `- key: value`, the rest of the members under the first, two spaces in.
-        var nested = ""
-        writeMembers(object, indent: indent + 2, into: &nested)
-        out += pad + "- " + String(nested.dropFirst(indent + 2))
-      case .array(let inner) where !inner.isEmpty:
-        out += pad + "-\n"
-        writeItems(inner, indent: indent + 2, into: &out)
-      default:
-        out += pad + "- " + scalar(element) + "\n"
+    var lines: [String] = []
+    switch value {
+    case .object(let object):
+      for member in object.members {
+        let key = pad + string(member.key) + ":"
+        switch member.value {
+        case .object(let child) where !child.isEmpty:
+          lines.append(key)
+          lines += block(member.value, indent: indent + 2)
+        case .array(let child) where !child.isEmpty:
+          lines.append(key)
+          lines += block(member.value, indent: indent)
+        default:
+          lines.append(key + " " + scalar(member.value))
+        }
       }
-    }
-  }
-
-  /// The value after `key:`: a scalar on the same line, a collection on the lines below.
-  private static func writeNested(_ value: JSONValue, indent: Int, into out: inout String) {
-    switch value {
-    case .object(let object) where !object.isEmpty:
-      out += "\n"
-      writeMembers(object, indent: indent + 2, into: &out)
-    case .array(let array) where !array.isEmpty:
-      // kubectl's style: list items at the key's indentation.
-      out += "\n"
-      writeItems(array, indent: indent, into: &out)
+    case .array(let items):
+      for item in items {
+        switch item {
+        case .object(let child) where !child.isEmpty:
+          lines += bulleted(block(item, indent: indent + 2), pad: pad)
+        case .array(let child) where !child.isEmpty:
+          lines += bulleted(block(item, indent: indent + 2), pad: pad)
+        default:
+          lines.append(pad + "- " + scalar(item))
+        }
+      }
     default:
-      out += " " + scalar(value) + "\n"
+      lines.append(pad + scalar(value))
     }
+    return lines
   }
 
-  static func scalar(_ value: JSONValue) -> String {
+  /// A nested block as one sequence entry: its first line's indentation becomes `- `.
+  private static func bulleted(_ lines: [String], pad: String) -> [String] {
+    guard let first = lines.first else { return [] }
+    return [pad + "- " + first.dropFirst(pad.count + 2)] + lines.dropFirst()
+  }
+
+  private static func scalar(_ value: JSONValue) -> String {
     switch value {
     case .null: return "null"
     case .bool(let flag): return flag ? "true" : "false"
     case .integer(let number): return String(number)
-    case .real(let number): return number.isFinite ? "\(number)" : "null"
+    case .real(let number):
+      if number.isNaN { return ".nan" }
+      if number.isInfinite { return number < 0 ? "-.inf" : ".inf" }
+      return "\(number)"
     case .string(let text): return string(text)
     case .array: return "[]"
     case .object: return "{}"
     }
   }
 
-  /// Words YAML 1.1 or 1.2 readers turn into something other than a string.
-  private static let reserved: Set<String> = [
-    "", "~", "null", "Null", "NULL", "true", "True", "TRUE", "false", "False", "FALSE", "yes", "Yes", "YES", "no", "No", "NO",
-    "on", "On", "ON", "off", "Off", "OFF", "y", "Y", "n", "N", ".nan", ".NaN", ".NAN", ".inf", ".Inf", ".INF", "-.inf", "-.Inf",
-    "-.INF", "+.inf", "+.Inf", "+.INF", "<<", "=",
-  ]
-
-  /// `text` plain when that is safe, else double-quoted.
-  public static func string(_ text: String) -> String {
+  /// `text` plain when no reader can mistake it, double-quoted otherwise.
+  static func string(_ text: String) -> String {
     isSafePlain(text) ? text : quoted(text)
   }
 
-  /// Plain only for letters, digits and `-_./:@+` that neither start with an indicator nor read as
-  /// a number (anything that starts with a digit, a sign or a dot followed by a digit is quoted), and
-  /// contain no `: ` or ` #`.
+  /// Spellings YAML 1.1 or 1.2 reads as a boolean or null, in any case (`oN` too: cheaper than
+  /// knowing which readers are case-sensitive).
+  private static let reserved: Set<String> = ["y", "yes", "n", "no", "true", "false", "on", "off", "null"]
+
   static func isSafePlain(_ text: String) -> Bool {
-    if reserved.contains(text) { return false }
     let bytes = Array(text.utf8)
-    guard let first = bytes.first else { return false }
-    let isLetter = (first >= 0x41 && first <= 0x5A) || (first >= 0x61 && first <= 0x7A) || first == 0x5F || first == 0x2F
-    guard isLetter else { return false }
-    for byte in bytes {
+    guard let first = bytes.first, let last = bytes.last else { return false }
+    guard isLetter(first) || first == UInt8(ascii: "/") || first == UInt8(ascii: "_") else { return false }
+    guard last != UInt8(ascii: " ") && last != UInt8(ascii: ":") else { return false }
+    for (index, byte) in bytes.enumerated() {
       switch byte {
-      case 0x30...0x39, 0x41...0x5A, 0x61...0x7A, 0x2D, 0x5F, 0x2E, 0x2F, 0x40, 0x2B: continue
-      // A colon only when no space follows (none can: spaces are not allowed) and not at the end.
-      case 0x3A: continue
-      default: return false
+      case UInt8(ascii: " "):
+        // One inner space, not before `#` (a comment) or another space.
+        let next = bytes[index + 1]
+        if next == UInt8(ascii: " ") || next == UInt8(ascii: "#") { return false }
+      case UInt8(ascii: ":"):
+        // `: ` ends a key; `:` before anything else is text.
+        if bytes[index + 1] == UInt8(ascii: " ") { return false }
+      case UInt8(ascii: "_"), UInt8(ascii: "."), UInt8(ascii: "/"), UInt8(ascii: "@"), UInt8(ascii: "+"), UInt8(ascii: "-"):
+        continue
+      default:
+        if !isLetter(byte) && !YAMLSchema.isDigit(byte) { return false }
       }
     }
-    return bytes.last != 0x3A
+    if reserved.contains(text.lowercased()) { return false }
+    // Whatever else either schema types (belt and braces: the rules above already exclude numbers).
+    return YAMLSchema.resolveCore(text) == .string(text) && YAMLSchema.resolveKubernetes(text) == .string(text)
   }
 
-  /// A YAML double-quoted scalar. Go's `%q` (`Escaping.quoted`) writes exactly YAML's escapes: `\"`,
-  /// `\\`, `\a \b \t \n \v \f \r`, `\xHH`, `\uHHHH`, `\UHHHHHHHH`, for every scalar that does not print.
-  public static func quoted(_ text: String) -> String {
-    Escaping.quoted(text)
+  private static func isLetter(_ byte: UInt8) -> Bool {
+    (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
+  }
+
+  /// A double-quoted scalar: `\` and `"` escaped, and every control character, DEL, C1 control, BOM,
+  /// line or paragraph separator, bidirectional or zero-width control written as an escape, so the
+  /// text stays on its line and shows what it holds.
+  static func quoted(_ text: String) -> String {
+    var out = "\""
+    for scalar in text.unicodeScalars {
+      switch scalar {
+      case "\\": out += "\\\\"
+      case "\"": out += "\\\""
+      case "\n": out += "\\n"
+      case "\t": out += "\\t"
+      case "\r": out += "\\r"
+      default:
+        let value = scalar.value
+        // Bidirectional and zero-width controls too: tenant text (audit's pod names) must not reorder
+        // or hide what a reader sees.
+        if value < 0x20 || (value >= 0x7F && value <= 0x9F) || value == 0xFEFF || value == 0x2028 || value == 0x2029
+          || (0x200B...0x200F).contains(value) || (0x202A...0x202E).contains(value) || (0x2060...0x2069).contains(value)
+        {
+          out += "\\u" + hex4(value)
+        } else {
+          out.unicodeScalars.append(scalar)
+        }
+      }
+    }
+    return out + "\""
+  }
+
+  private static func hex4(_ value: UInt32) -> String {
+    let digits = Array("0123456789ABCDEF")
+    return String((0..<4).reversed().map { digits[Int((value >> (UInt32($0) * 4)) & 0xF)] })
   }
 }
