@@ -13,11 +13,12 @@ enum Commands {
         provide                 Answer one CredentialProviderRequest (stdin) with a CredentialProviderResponse (stdout).
         verify                  Decide whether a pod may use an image already on the node (KEP-2535 MustAttemptImagePull).
         explain                 Show why an image gets credentials or not, source by source, without side effects.
+        audit                   Show which pods would keep working, re-pull or fail under each verification policy.
         lint                    Report pull-policy risks in Pod and workload manifests, with file:line.
         records list            List every pull record: image, times, credentials and expiry.
         records inspect         Show the record of one image with every credential and its expiry.
         records gc              Retire records unused for a while, or whose every credential has expired.
-        config check            Validate a config file and list its sources.
+        config check            Validate a config (and the kubelet's) and find what would fail later.
         version                 Show the version, the commit it was built from and its date.
         completion              Print a bash, zsh or fish completion script.
 
@@ -30,8 +31,9 @@ enum Commands {
   static var commands: [(CommandSpec, (ParsedOptions) -> Int32)] {
     [
     (provide, runProvide), (verify, { VerifyInvocation.run(VerifyArguments($0)) }), (ExplainCommand.spec, ExplainCommand.run),
-    (LintCommand.spec, LintCommand.run), (RecordsCommands.list, RecordsCommands.runList), (RecordsCommands.inspect, RecordsCommands.runInspect),
-    (RecordsCommands.gc, RecordsCommands.runGC), (configCheck, runConfigCheck),
+    (AuditCommand.spec, AuditCommand.run), (LintCommand.spec, LintCommand.run),
+    (RecordsCommands.list, RecordsCommands.runList), (RecordsCommands.inspect, RecordsCommands.runInspect),
+    (RecordsCommands.gc, RecordsCommands.runGC), (ConfigCheckCommand.spec, ConfigCheckCommand.run),
     (version, runVersion), (CompletionCommand.spec, CompletionCommand.run), (ManualCommand.spec, ManualCommand.run),
     ]
   }
@@ -147,61 +149,6 @@ enum Commands {
     case nil: break
     }
     return 0
-  }
-
-  // MARK: config check
-
-  static let configCheck = CommandSpec(
-    path: ["config", "check"],
-    abstract: "Validate a config file and list its sources.",
-    discussion: "Exit status: 0 the file is valid, 2 it is not (the error is on stderr), 64 usage.",
-    options: [configOption]
-  )
-
-  static func runConfigCheck(_ options: ParsedOptions) -> Int32 {
-    let config = options.value("config")!
-    return reporting { () throws(PullwardenError) in
-      let loaded = try PullwardenConfig.load(path: config)
-      var lines = ["config \(config) is valid", "records directory: \(loaded.recordsDirectory)"]
-      for source in loaded.sources {
-        let common = source.common
-        lines.append(
-          "source \(common.name): type \(source.typeName), cacheKeyType \(common.cacheKeyType.rawValue), cacheDuration \(common.cacheDuration), matchImages \(common.matchImages.map(\.text).joined(separator: ", "))"
-        )
-        if let tokenSource = source as? any ServiceAccountTokenSource {
-          lines.append("  kubelet tokenAttributes: " + describe(tokenSource.kubeletTokenAttributes))
-        }
-      }
-      if let cache = loaded.credentialCache {
-        lines.append("credential cache: \(cache.directory), keyed by \(cache.keying.rawValue), refreshed \(cache.refreshBefore) before expiry")
-      }
-      StandardStreams.writeOut(lines.joined(separator: "\n") + "\n")
-      return 0
-    }
-  }
-
-  /// Why that cacheType, when another would also do.
-  static func cacheTypeNote(_ attributes: KubeletTokenAttributes) -> String {
-    if attributes.cacheTypeIsRequired { return " (required)" }
-    return attributes.cacheType == "Token"
-      ? " (or ServiceAccount if the credential depends only on the service account)"
-      : " (or Token, to cache per pod)"
-  }
-
-  /// What the kubelet's CredentialProviderConfig must say for a token source, on one line.
-  static func describe(_ attributes: KubeletTokenAttributes) -> String {
-    var parts = [
-      "serviceAccountTokenAudience \(attributes.serviceAccountTokenAudience ?? "<the audience your token service expects>")",
-      "cacheType \(attributes.cacheType)\(cacheTypeNote(attributes))",
-      "requireServiceAccount \(attributes.requireServiceAccount)",
-    ]
-    if !attributes.requiredAnnotationKeys.isEmpty {
-      parts.append("requiredServiceAccountAnnotationKeys [\(attributes.requiredAnnotationKeys.joined(separator: ", "))]")
-    }
-    if !attributes.optionalAnnotationKeys.isEmpty {
-      parts.append("optionalServiceAccountAnnotationKeys [\(attributes.optionalAnnotationKeys.joined(separator: ", "))]")
-    }
-    return parts.joined(separator: ", ")
   }
 
   // MARK: verify (run by VerifyInvocation, whose contract answers usage errors on stdout)

@@ -2,11 +2,11 @@
 enum ExitStatus {
   static let table: [(code: Int32, meaning: String, commands: String)] = [
     (0, "success: answered, may use, shown, clean", "all"),
-    (1, "a negative answer: the image must be pulled (re-verified), has no record, or would get no credentials, lint findings; provide: the request is invalid (kept for the kubelet)", "verify, records inspect, explain, lint, provide"),
-    (2, "an invalid config or input file (a config, a verify request, explain's --request, a lint manifest)", "provide, verify, explain, lint, records, config check"),
+    (1, "a negative answer: the image must be pulled (re-verified), has no record, or would get no credentials; config check --strict found warnings only; lint found something; provide: the request is invalid (kept for the kubelet)", "verify, records inspect, explain, config check, audit --fail-on-breakage, lint, provide"),
+    (2, "an invalid config or input file (a config, a verify request, explain's --request, a lint manifest)", "provide, verify, explain, records, config check, audit, lint"),
     (3, "a credential source, server or external input failed", "provide"),
-    (4, "records could not be written or read (missing, unreadable or untrusted records directory)", "provide, verify, records"),
-    (5, "stdout could not be written", "provide, verify, lint"),
+    (4, "records could not be written or read (missing, unreadable or untrusted records directory)", "provide, verify, records, audit"),
+    (5, "stdout could not be written", "provide, verify, audit, lint"),
     (64, "command-line usage error: an unknown option or value, a missing or invalid argument (verify still answers must pull on stdout)", "all"),
   ]
 }

@@ -97,7 +97,7 @@ import Testing
     (["explain"], ["0 the image would get credentials", "1 it would not", "2 the config or the --request file is invalid", "64 usage"]),
     (["records", "inspect"], ["0 the record is shown", "1 there is no record", "4 it is unreadable", "64 usage"]),
     (["records", "gc"], ["0 done", "4 the records", "64 usage"]),
-    (["config", "check"], ["0 the file is valid", "2 it is not", "64 usage"]),
+    (["config", "check"], ["0 clean", "1 warnings with --strict", "2 errors", "64 usage"]),
   ])
   func helpStatesTheStatuses(command: [String], fragments: [String]) throws {
     let help = try Pullwarden.run(command + ["--help"]).stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }

@@ -85,7 +85,7 @@ import Testing
     let bad = try scratch.write("bad.yaml", "sources: []\n")
     let result = try Pullwarden.run(["config", "check", "--config", bad])
     #expect(result.status == 2)
-    #expect(result.stderr.contains("\"sources\" is empty"))
+    #expect(result.stdout.contains("\"sources\" is empty"))
   }
 }
 

@@ -112,8 +112,9 @@ public enum YAMLEmitter {
     (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
   }
 
-  /// A double-quoted scalar: `\` and `"` escaped, and every control character, DEL, C1 control, BOM
-  /// and line or paragraph separator written as an escape, so the text stays on its line.
+  /// A double-quoted scalar: `\` and `"` escaped, and every control character, DEL, C1 control, BOM,
+  /// line or paragraph separator, bidirectional or zero-width control written as an escape, so the
+  /// text stays on its line and shows what it holds.
   static func quoted(_ text: String) -> String {
     var out = "\""
     for scalar in text.unicodeScalars {
@@ -125,7 +126,11 @@ public enum YAMLEmitter {
       case "\r": out += "\\r"
       default:
         let value = scalar.value
-        if value < 0x20 || (value >= 0x7F && value <= 0x9F) || value == 0xFEFF || value == 0x2028 || value == 0x2029 {
+        // Bidirectional and zero-width controls too: tenant text (audit's pod names) must not reorder
+        // or hide what a reader sees.
+        if value < 0x20 || (value >= 0x7F && value <= 0x9F) || value == 0xFEFF || value == 0x2028 || value == 0x2029
+          || (0x200B...0x200F).contains(value) || (0x202A...0x202E).contains(value) || (0x2060...0x2069).contains(value)
+        {
           out += "\\u" + hex4(value)
         } else {
           out.unicodeScalars.append(scalar)
