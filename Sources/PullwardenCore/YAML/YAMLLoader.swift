@@ -256,14 +256,8 @@ public enum YAMLLoader {
     var parser = LibYAMLParser(bytes)
     var document = 0
     let target = path.components
-    // The containers open around the current event; `matched` when its path is a prefix of `target`.
-    struct Open {
-      var isMapping: Bool
-      var matched: Bool
-      var count = 0
-      var key: String?
-    }
-    var stack: [Open] = []
+    // The containers open around the current event; `state` (matched) when its path is a prefix of `target`.
+    var stack: [OpenCollection<Bool>] = []
     var best: YAMLMark?
     while let event = try? parser.next() {
       switch event {
@@ -284,7 +278,7 @@ public enum YAMLLoader {
         switch event {
         case .scalar(let text, let plain, let tag, _, let mark):
           top.key = schema.key(text, plain: plain && tag == nil) ?? ""
-          if top.matched, stack.count <= target.count, case .key(let wanted) = target[stack.count - 1], wanted == top.key {
+          if top.state, stack.count <= target.count, case .key(let wanted) = target[stack.count - 1], wanted == top.key {
             best = mark
             if stack.count == target.count { return (mark.line, mark.column) }
           }
@@ -305,7 +299,7 @@ public enum YAMLLoader {
       let mark = event.valueMark
       if let top = stack.last, mark != nil {
         let depth = stack.count - 1
-        if top.matched, depth < target.count {
+        if top.state, depth < target.count {
           switch target[depth] {
           case .key(let wanted): onPath = top.isMapping && top.key == wanted
           case .index(let wanted): onPath = !top.isMapping && top.count == wanted
@@ -318,20 +312,7 @@ public enum YAMLLoader {
         if stack.isEmpty || stack.last?.isMapping == false { best = mark }
         if stack.count == target.count { return (mark.line, mark.column) }
       }
-      if let isMapping = event.opensMapping {
-        stack.append(Open(isMapping: isMapping, matched: onPath))
-        continue
-      }
-      switch event {
-      case .sequenceEnd, .mappingEnd:
-        stack.removeLast()
-        fallthrough
-      default:
-        if !stack.isEmpty {
-          stack[stack.count - 1].count += 1
-          stack[stack.count - 1].key = nil
-        }
-      }
+      stack.advance(past: event, opening: onPath)
     }
     return best.map { ($0.line, $0.column) }
   }

@@ -16,17 +16,10 @@ enum YAMLPositions {
     var found: [JSONPath: YAMLMark] = [:]
     guard !paths.isEmpty else { return found }
 
-    struct Open {
-      var isMapping: Bool
-      /// The trie node of this collection's path; nil when no wanted path goes through it.
-      var node: Int?
-      var count = 0
-      /// The key whose value comes next (mappings); nil while a key is expected.
-      var key: String?
-    }
     var parser = LibYAMLParser(bytes, firstLine: firstLine)
     var document = 0
-    var stack: [Open] = []
+    // Each open collection's trie node; nil when no wanted path goes through it.
+    var stack: [OpenCollection<Int?>] = []
     while let event = try? parser.next() {
       switch event {
       case .streamEnd:
@@ -56,7 +49,7 @@ enum YAMLPositions {
       var node: Int?
       if let mark = event.valueMark {
         if let top = stack.last {
-          if let parent = top.node {
+          if let parent = top.state {
             node = trie.child(parent, top.isMapping ? .key(top.key ?? "") : .index(top.count))
           }
         } else {
@@ -64,20 +57,7 @@ enum YAMLPositions {
         }
         if let node, let path = trie.terminal[node] { found[path] = mark }
       }
-      if let isMapping = event.opensMapping {
-        stack.append(Open(isMapping: isMapping, node: node))
-        continue
-      }
-      switch event {
-      case .sequenceEnd, .mappingEnd:
-        stack.removeLast()
-        fallthrough
-      default:
-        if !stack.isEmpty {
-          stack[stack.count - 1].count += 1
-          stack[stack.count - 1].key = nil
-        }
-      }
+      stack.advance(past: event, opening: node)
     }
     return found
   }
@@ -122,6 +102,34 @@ extension YAMLEvent {
     case .mappingStart: return true
     case .sequenceStart: return false
     default: return nil
+    }
+  }
+}
+
+/// A sequence or mapping open around the current event, while walking libyaml's events for positions.
+struct OpenCollection<State> {
+  var isMapping: Bool
+  /// What the walk keeps per collection (whether it is on the wanted path).
+  var state: State
+  /// Values seen so far (a sequence's next index).
+  var count = 0
+  /// The key whose value comes next (mappings); nil while a key is expected.
+  var key: String?
+}
+
+extension Array {
+  /// Book-keeping after a value's event: a collection's start opens one (with `state`), its end
+  /// closes it, and a finished value moves the enclosing collection to its next item or key.
+  mutating func advance<State>(past event: YAMLEvent, opening state: State) where Element == OpenCollection<State> {
+    if let isMapping = event.opensMapping {
+      append(OpenCollection(isMapping: isMapping, state: state))
+      return
+    }
+    if case .sequenceEnd = event { removeLast() }
+    if case .mappingEnd = event { removeLast() }
+    if !isEmpty {
+      self[count - 1].count += 1
+      self[count - 1].key = nil
     }
   }
 }
