@@ -62,6 +62,8 @@ struct CommandSpec {
   var options: [OptionSpec] = []
   /// One optional positional argument.
   var argument: (valueName: String, help: String)?
+  /// Whether the positional argument may be given more than once (`lint FILE...`).
+  var repeatsArgument = false
   /// The fixed values the argument takes, for completion (`completion bash|zsh|fish`).
   var argumentChoices: [String] = []
   /// Left out of the overview (still documented in the manual).
@@ -71,7 +73,7 @@ struct CommandSpec {
 
   var usage: String {
     var words = ["pullwarden"] + path
-    if let argument { words.append("[<\(argument.valueName)>]") }
+    if let argument { words.append("[<\(argument.valueName)>\(repeatsArgument ? " ..." : "")]") }
     for option in visibleOptions {
       let text = option.synopsis + (option.repeatable ? " ..." : "")
       words.append(option.required ? text : "[\(text)]")
@@ -117,8 +119,9 @@ struct CommandSpec {
       let word = arguments[index]
       index += 1
       guard word.hasPrefix("-"), word != "-" else {
-        guard argument != nil, parsed.argument == nil else { throw UsageError("Unexpected argument '\(word)'") }
-        parsed.argument = word
+        guard argument != nil, parsed.argument == nil || repeatsArgument else { throw UsageError("Unexpected argument '\(word)'") }
+        if parsed.argument == nil { parsed.argument = word }
+        parsed.arguments.append(word)
         continue
       }
       var name = word
@@ -171,6 +174,8 @@ struct ParsedOptions {
   var values: [String: [String]] = [:]
   var flags: Set<String> = []
   var argument: String?
+  /// Every positional argument, in order (more than one only where the spec repeats it).
+  var arguments: [String] = []
 
   func value(_ name: String) -> String? { values[name]?.last }
   func all(_ name: String) -> [String] { values[name] ?? [] }

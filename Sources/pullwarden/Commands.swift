@@ -14,6 +14,7 @@ enum Commands {
         verify                  Decide whether a pod may use an image already on the node (KEP-2535 MustAttemptImagePull).
         explain                 Show why an image gets credentials or not, source by source, without side effects.
         audit                   Show which pods would keep working, re-pull or fail under each verification policy.
+        lint                    Report pull-policy risks in Pod and workload manifests, with file:line.
         records list            List every pull record: image, times, credentials and expiry.
         records inspect         Show the record of one image with every credential and its expiry.
         records gc              Retire records unused for a while, or whose every credential has expired.
@@ -30,7 +31,7 @@ enum Commands {
   static var commands: [(CommandSpec, (ParsedOptions) -> Int32)] {
     [
     (provide, runProvide), (verify, { VerifyInvocation.run(VerifyArguments($0)) }), (ExplainCommand.spec, ExplainCommand.run),
-    (AuditCommand.spec, AuditCommand.run),
+    (AuditCommand.spec, AuditCommand.run), (LintCommand.spec, LintCommand.run),
     (RecordsCommands.list, RecordsCommands.runList), (RecordsCommands.inspect, RecordsCommands.runInspect),
     (RecordsCommands.gc, RecordsCommands.runGC), (ConfigCheckCommand.spec, ConfigCheckCommand.run),
     (version, runVersion), (CompletionCommand.spec, CompletionCommand.run), (ManualCommand.spec, ManualCommand.run),

@@ -2,11 +2,11 @@
 enum ExitStatus {
   static let table: [(code: Int32, meaning: String, commands: String)] = [
     (0, "success: answered, may use, shown, clean", "all"),
-    (1, "a negative answer: the image must be pulled (re-verified), has no record, or would get no credentials; config check --strict found warnings only; provide: the request is invalid (kept for the kubelet)", "verify, records inspect, explain, config check, audit --fail-on-breakage, provide"),
-    (2, "an invalid config or input file (a config, a verify request, explain's --request)", "provide, verify, explain, records, config check, audit"),
+    (1, "a negative answer: the image must be pulled (re-verified), has no record, or would get no credentials; config check --strict found warnings only; lint found something; provide: the request is invalid (kept for the kubelet)", "verify, records inspect, explain, config check, audit --fail-on-breakage, lint, provide"),
+    (2, "an invalid config or input file (a config, a verify request, explain's --request, a lint manifest)", "provide, verify, explain, records, config check, audit, lint"),
     (3, "a credential source, server or external input failed", "provide"),
     (4, "records could not be written or read (missing, unreadable or untrusted records directory)", "provide, verify, records, audit"),
-    (5, "stdout could not be written", "provide, verify, audit"),
+    (5, "stdout could not be written", "provide, verify, audit, lint"),
     (64, "command-line usage error: an unknown option or value, a missing or invalid argument (verify still answers must pull on stdout)", "all"),
   ]
 }
@@ -79,7 +79,9 @@ enum ManualCommand {
   /// `pullwarden records gc [--records-dir dir] ...` in roff, bold words and italic values.
   static func synopsis(_ spec: CommandSpec) -> String {
     var words = [#"\fBpullwarden "# + escaped(spec.path.joined(separator: " ")) + #"\fR"#]
-    if let argument = spec.argument { words.append(#"[\fI"# + escaped(argument.valueName) + #"\fR]"#) }
+    if let argument = spec.argument {
+      words.append(#"[\fI"# + escaped(argument.valueName) + #"\fR"# + (spec.repeatsArgument ? " ...]" : "]"))
+    }
     for option in spec.visibleOptions {
       var text = #"\fB\-\-"# + escaped(option.name) + #"\fR"#
       if let value = option.valueName { text += #" \fI"# + escaped(value) + #"\fR"# }
