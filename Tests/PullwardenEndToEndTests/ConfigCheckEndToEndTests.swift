@@ -62,7 +62,7 @@ import Testing
     }
     let kubelet = try scratch.write(
       "credential-providers.yaml",
-      try readmeBlock(after: "# copy \"$binary\" to the node").replacingOccurrences(of: "/etc/pullwarden/config.yaml", with: path))
+      try readmeBlock(after: "### Point the kubelet at it").replacingOccurrences(of: "/etc/pullwarden/config.yaml", with: path))
     _ = try check(["--config", path, "--kubelet-config", kubelet])
   }
 
