@@ -59,19 +59,40 @@ public struct Provider: Sendable {
       credentialCache: cache, trace: trace)
   }
 
-  /// - Parameter stateDirectory: where sources may keep caches between calls (ProvideRun passes the
-  ///   records directory); nil keeps every source stateless.
+  /// - Parameters:
+  ///   - stateDirectory: where sources may keep caches between calls (ProvideRun passes the records
+  ///     directory); nil keeps every source stateless.
+  ///   - observation: collects what each source did, for the decision log and metrics; nil (the
+  ///     default, and the kubelet's hot path without `log:`/`metrics:`) collects nothing.
   public func provide(
     _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics = .discard,
-    stateDirectory: String? = nil
+    stateDirectory: String? = nil, observation: ProvideObservation? = nil
   ) throws(PullwardenError) -> Outcome {
     let plan = plan(for: request)
-    let context = context(for: request, plan: plan, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory)
+    let context = context(
+      for: request, plan: plan, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory,
+      trace: observation?.trace ?? ProvideTrace())
     var supplied: [SuppliedCredential] = []
-    for source in plan.consulted {
-      supplied += try source.credentials(for: context)
+    if let observation {
+      observation.plan = plan
+      observation.advice = context.advice
+      for source in plan.consulted {
+        do {
+          let credentials = try source.credentials(for: context)
+          observation.bySource[source.common.name] = credentials
+          supplied += credentials
+        } catch {
+          observation.failure = (source.common.name, error)
+          throw error
+        }
+      }
+    } else {
+      for source in plan.consulted {
+        supplied += try source.credentials(for: context)
+      }
     }
     let outcome = assemble(request, plan: plan, supplied: supplied, context: context)
+    observation?.outcome = outcome
     if let missLine = outcome.missLine { diagnostics.warn(missLine) }
     return outcome
   }
