@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import FixtureKit
 import Foundation
 import Testing
 
@@ -276,20 +277,8 @@ import Testing
   }
 }
 
-/// Runs `promtool check metrics` on the file (promtool comes with Debian's prometheus package,
-/// installed by `scripts/install-deps --test`).
+/// `promtool check metrics` accepts the file, lint included.
 func expectPromtoolAccepts(_ path: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-  let promtool = ["/usr/bin/promtool", "/usr/local/bin/promtool"].first { FileManager.default.isExecutableFile(atPath: $0) }
-  let tool = try #require(promtool, "promtool is missing: run scripts/install-deps --test", sourceLocation: sourceLocation)
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: tool)
-  process.arguments = ["check", "metrics"]
-  process.standardInput = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-  let output = Pipe()
-  process.standardOutput = output
-  process.standardError = output
-  try process.run()
-  let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-  process.waitUntilExit()
-  #expect(process.terminationStatus == 0 && text.isEmpty, "promtool: \(text)", sourceLocation: sourceLocation)
+  let problem = try Promtool.checkMetrics(path)
+  #expect(problem == nil, "promtool: \(problem ?? "")", sourceLocation: sourceLocation)
 }
