@@ -18,6 +18,11 @@ public enum Promtool {
     try run(["check", "rules", file], stdin: nil, quietOnSuccess: false)
   }
 
+  /// `promtool test rules file` (run in the file's folder, where its rule_files are).
+  public static func testRules(_ file: String) throws -> String? {
+    try run(["test", "rules", file], stdin: nil, quietOnSuccess: false)
+  }
+
   public struct Missing: Error, CustomStringConvertible {
     public var description: String { "promtool is missing: run scripts/install-deps --test (Debian's prometheus package)" }
   }

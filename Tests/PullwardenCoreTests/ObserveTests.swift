@@ -178,6 +178,16 @@ import Testing
     try expectPromtoolAccepts(path)
   }
 
+  /// The alert rules the README documents are valid and fire on what they are meant for.
+  @Test func alertRulesPassPromtool() throws {
+    let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("deploy/prometheus").path
+    let check = try Promtool.checkRules(folder + "/pullwarden-alerts.yaml")
+    #expect(check == nil, "\(check ?? "")")
+    let test = try Promtool.testRules(folder + "/pullwarden-alerts.test.yaml")
+    #expect(test == nil, "\(test ?? "")")
+  }
+
   // MARK: Decision log file
 
   @Test func logLinesAreAppendedPrivatelyAndRotatedWithinTheLimit() throws {
