@@ -43,14 +43,32 @@ enum VerifyInvocation {
   static func run(_ command: VerifyArguments, input: Result<[UInt8], PullwardenError>? = nil) -> Int32 {
     // Known before anything can fail, so even an option error is answered in the requested format.
     let format = VerifyOptions.Format(rawValue: command.format) ?? .json
+    if let path = command.metricsTextfile, !path.hasSuffix(".prom") {
+      return fail(
+        PullwardenError(.config, "\(quoted: path) must end in .prom (node-exporter's textfile collector reads only those)", at: "--metrics-textfile"),
+        format: format)
+    }
+    var metrics = command.metricsTextfile.map { _ in VerifyMetrics() }
+    // After the answers are out: counting never delays or changes a decision.
+    defer { if let metrics, let path = command.metricsTextfile { write(metrics, to: path) } }
     let session: VerifySession
     do {
       let options = try command.options()
       session = try VerifySession(options: options, batch: command.batch, diagnostics: .standardError)
     } catch {
+      metrics?.count(.error(error))
       return fail(error, format: format)
     }
-    return command.batch ? batch(session) : single(session, input: input ?? readRequest())
+    return command.batch ? batch(session, metrics: &metrics) : single(session, input: input ?? readRequest(), metrics: &metrics)
+  }
+
+  /// Merges the decisions into the metrics textfile; a failure is a warning, never a changed answer.
+  private static func write(_ metrics: VerifyMetrics, to given: String) {
+    do {
+      try metrics.write(to: FileIO.resolve(given, relativeTo: FileIO.currentDirectory()))
+    } catch {
+      Diagnostics.standardError.warn("metrics not written: \(error)")
+    }
   }
 
   /// All of stdin, refusing more than one request's size limit.
@@ -64,13 +82,14 @@ enum VerifyInvocation {
     }
   }
 
-  private static func single(_ session: VerifySession, input: Result<[UInt8], PullwardenError>) -> Int32 {
+  private static func single(_ session: VerifySession, input: Result<[UInt8], PullwardenError>, metrics: inout VerifyMetrics?) -> Int32 {
     let bytes: [UInt8]
     switch input {
     case .success(let read): bytes = read
     case .failure(let error): return fail(error, format: session.options.format)
     }
     let (decision, error) = session.answer(bytes, source: "stdin", now: .now())
+    metrics?.count(decision)
     if let error { StandardStreams.reportError(error) }
     return write(decision, session.options.format) ? decision.exitStatus : 2
   }
@@ -78,7 +97,7 @@ enum VerifyInvocation {
   /// JSON Lines in, one decision per non-blank line out, each written as soon as it is decided.
   /// Exit 0 when every line was answered, 2 when some line was not a valid request (its answer is
   /// still on stdout) or stdin could not be read.
-  private static func batch(_ session: VerifySession) -> Int32 {
+  private static func batch(_ session: VerifySession, metrics: inout VerifyMetrics?) -> Int32 {
     var reader = LineReader(fd: 0, name: "stdin", limit: VerifyRequest.sizeLimit)
     var number = 0
     var status: Int32 = 0
@@ -102,6 +121,7 @@ enum VerifyInvocation {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
         (decision, failure) = session.answer(bytes, source: "stdin line \(number)", now: .now())
       }
+      metrics?.count(decision)
       if let failure {
         StandardStreams.reportError(failure)
         status = 2
@@ -132,6 +152,7 @@ struct VerifyArguments {
   var format = VerifyOptions.Format.json.rawValue
   var batch = false
   var kubeletVersion = KubeletRules.default.rawValue
+  var metricsTextfile: String?
 
   /// The options `Commands.verify` parsed (its required and default values are filled in).
   init(_ parsed: ParsedOptions) {
@@ -142,6 +163,7 @@ struct VerifyArguments {
     format = parsed.value("format")!
     batch = parsed.flag("batch")
     kubeletVersion = parsed.value("kubelet-version")!
+    metricsTextfile = parsed.value("metrics-textfile")
   }
 
   /// The options as the core takes them; policy, format and version errors say which option.

@@ -165,6 +165,26 @@ import Testing
     #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path).sorted() == ["config.yaml", "docker.json", "records"])
   }
 
+  /// verify --metrics-textfile counts its decisions by reason into the same file provide writes.
+  @Test func verifyCountsItsDecisionsByReason() throws {
+    let config = try dockerConfig()
+    #expect(try Pullwarden.run(["provide", "--config", config], stdin: request(image: "registry.example.com/app")).status == 0)
+    let metricsFile = scratch.path + "/metrics/pullwarden.prom"
+    let verify = try Pullwarden.run(
+      ["verify", "--records-dir", scratch.path + "/records", "--policy", "AlwaysVerify", "--batch", "--metrics-textfile", metricsFile],
+      stdin: "{\"image\":\"registry.example.com/app\"}\n{\"image\":\"registry.example.com/other\"}\n")
+    #expect(verify.status == 0, "\(verify.stderr)")
+    let text = try metrics()
+    #expect(text.contains("pullwarden_verify_decisions_total{must_pull=\"false\",reason=\"nodePodsAccessible\"} 1\n"), "\(text)")
+    #expect(text.contains("pullwarden_verify_decisions_total{must_pull=\"true\",reason=\"noRecord\"} 1\n"))
+    #expect(text.contains("pullwarden_provide_calls_total{result=\"credentials\",exit_code=\"0\"} 1\n"))
+    try expectPromtoolAccepts(metricsFile)
+    let refused = try Pullwarden.run(
+      ["verify", "--records-dir", scratch.path + "/records", "--metrics-textfile", scratch.path + "/v.txt"], stdin: "{\"image\":\"a.io/x\"}")
+    #expect(refused.status == 2)
+    #expect(refused.stderr == "pullwarden: \"\(scratch.path)/v.txt\" must end in .prom (node-exporter's textfile collector reads only those) (--metrics-textfile)\n")
+  }
+
   // MARK: staleIfError
 
   /// The token service is stopped between two calls: the second is answered from the cache, with a

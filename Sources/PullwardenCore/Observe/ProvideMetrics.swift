@@ -74,3 +74,24 @@ public enum ProvideMetrics {
     return counts
   }
 }
+
+/// The metrics `pullwarden verify --metrics-textfile FILE` adds: its decisions by reason, counted in
+/// memory and merged into the file once, when verify ends (a batch merges once, not per line).
+public struct VerifyMetrics: Sendable {
+  public static let decisions = MetricFamily(
+    "pullwarden_verify_decisions_total", .counter,
+    "Verify decisions by outcome (use the local image, or must pull) and reason, as verify's JSON gives them.")
+
+  private var counts = MetricsTextfile()
+
+  public init() {}
+
+  public mutating func count(_ decision: PullDecision) {
+    counts.add(Self.decisions, [("must_pull", decision.mustPull ? "true" : "false"), ("reason", decision.reason.rawValue)], 1)
+  }
+
+  /// Merges the decisions counted so far into `path`.
+  public func write(to path: String) throws(MetricsTextfile.WriteError) {
+    try MetricsTextfile.merge(counts, into: path)
+  }
+}
