@@ -57,7 +57,7 @@ public struct HTTPFailure: Error, Sendable, Equatable, CustomStringConvertible {
   public var attempts: Int
   /// No answer because the service could not be reached or did not answer in time (a transport
   /// failure worth retrying), as opposed to TLS refusals, oversized answers and local problems.
-  public var isOutage = false
+  var isOutage = false
 
   public var description: String { "\(what) (\(request)\(attempts > 1 ? ", \(attempts) attempts" : ""))" }
 }

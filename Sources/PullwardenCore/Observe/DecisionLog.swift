@@ -6,8 +6,8 @@ import Musl
 
 /// Writes what an observed `provide` call did to the decision log and the metrics textfile. A
 /// failure here never fails the pull: it is one warning on stderr (and counted in the metrics).
-public enum ProvideReporting {
-  public static func report(_ observation: ProvideObservation, config: PullwardenConfig, diagnostics: Diagnostics) {
+enum ProvideReporting {
+  static func report(_ observation: ProvideObservation, config: PullwardenConfig, diagnostics: Diagnostics) {
     var logFailures = 0
     if let log = config.log {
       let line = DecisionLog.line(for: observation, config: config)
@@ -36,7 +36,7 @@ public enum ProvideReporting {
 }
 
 /// The decision log: one JSON object per `provide` call, on one line.
-public enum DecisionLog {
+enum DecisionLog {
   /// The line (without its newline) for an observed call.
   ///
   /// `{"time": RFC 3339 UTC with milliseconds, "command": "provide", "image", "requestedImage",
@@ -44,7 +44,7 @@ public enum DecisionLog {
   /// source, origin, credentialHash, expiresAt}], "cacheKeyType", "cacheDuration", "records": {status,
   /// error}, "durationMs", "warnings", "exitCode", "error"}`. Credentials appear only by username,
   /// origin and hash; errors and warnings are the secret-free lines provide writes to stderr.
-  public static func line(for observation: ProvideObservation, config: PullwardenConfig) -> String {
+  static func line(for observation: ProvideObservation, config: PullwardenConfig) -> String {
     var object = JSONObject()
     object["time"] = .string(rfc3339Milliseconds(observation.time))
     object["command"] = .string("provide")
@@ -143,8 +143,8 @@ public enum DecisionLog {
   // MARK: The JSON Lines file
 
   /// Why the log file was not written.
-  public struct WriteError: Error, CustomStringConvertible {
-    public var description: String
+  struct WriteError: Error, CustomStringConvertible {
+    var description: String
   }
 
   /// How long a writer waits for another one's rotation.
@@ -155,7 +155,7 @@ public enum DecisionLog {
   ///
   /// The directory is created 0700 and must be trusted (`FileTrust`); the file is created 0600 and must
   /// be a private regular file of this user, never a link.
-  public static func append(_ line: String, to settings: LogSettings.FileSettings) throws(WriteError) {
+  static func append(_ line: String, to settings: LogSettings.FileSettings) throws(WriteError) {
     let bytes = Array((line + "\n").utf8)
     let directory = FileIO.directoryName(settings.path)
     do {

@@ -5,18 +5,18 @@ import Musl
 #endif
 
 /// One metric family Pullwarden writes: its name, type, help and (for histograms) bucket bounds.
-public struct MetricFamily: Sendable, Equatable {
-  public enum Kind: String, Sendable {
+struct MetricFamily: Sendable, Equatable {
+  enum Kind: String, Sendable {
     case counter, gauge, histogram
   }
 
-  public var name: String
-  public var kind: Kind
-  public var help: String
+  var name: String
+  var kind: Kind
+  var help: String
   /// Upper bounds of a histogram's buckets, ascending (`+Inf` is implied).
-  public var buckets: [Double]
+  var buckets: [Double]
 
-  public init(_ name: String, _ kind: Kind, _ help: String, buckets: [Double] = []) {
+  init(_ name: String, _ kind: Kind, _ help: String, buckets: [Double] = []) {
     self.name = name
     self.kind = kind
     self.help = help
@@ -30,14 +30,14 @@ public struct MetricFamily: Sendable, Equatable {
 /// Several `provide` processes run at once, so each call merges its own counts into the file: under a
 /// lock it reads the file, adds its counts (counters and histograms add, gauges are set), and replaces
 /// the file atomically (temporary file, fsync, rename), so the collector never reads half a file.
-public struct MetricsTextfile: Sendable, Equatable {
+struct MetricsTextfile: Sendable, Equatable {
   /// Families in the order they are written, with their samples in order (`series` is the sample's
   /// name with its labels, exactly as written).
-  public var families: [(family: MetricFamily, samples: [(series: String, value: Double)])] = []
+  var families: [(family: MetricFamily, samples: [(series: String, value: Double)])] = []
 
-  public init() {}
+  init() {}
 
-  public static func == (lhs: MetricsTextfile, rhs: MetricsTextfile) -> Bool {
+  static func == (lhs: MetricsTextfile, rhs: MetricsTextfile) -> Bool {
     lhs.families.count == rhs.families.count
       && zip(lhs.families, rhs.families).allSatisfy { l, r in
         l.family == r.family && l.samples.map(\.series) == r.samples.map(\.series) && l.samples.map(\.value) == r.samples.map(\.value)
@@ -47,7 +47,7 @@ public struct MetricsTextfile: Sendable, Equatable {
   // MARK: Adding
 
   /// Adds `value` to a counter's (or sets a gauge's) sample with `labels`.
-  public mutating func add(_ family: MetricFamily, _ labels: [(String, String)], _ value: Double) {
+  mutating func add(_ family: MetricFamily, _ labels: [(String, String)], _ value: Double) {
     let index = familyIndex(family)
     let series = family.name + Self.labelText(labels)
     if family.kind == .gauge {
@@ -58,7 +58,7 @@ public struct MetricsTextfile: Sendable, Equatable {
   }
 
   /// Records one observation in a histogram's series with `labels`.
-  public mutating func observe(_ family: MetricFamily, _ labels: [(String, String)], _ value: Double) {
+  mutating func observe(_ family: MetricFamily, _ labels: [(String, String)], _ value: Double) {
     let index = familyIndex(family)
     for bound in family.buckets {
       increase(family.name + "_bucket" + Self.labelText(labels + [("le", Self.number(bound))]), by: value <= bound ? 1 : 0, in: index)
@@ -69,7 +69,7 @@ public struct MetricsTextfile: Sendable, Equatable {
   }
 
   /// This file's counts added to `other`'s (gauges take this file's value).
-  public func merged(into other: MetricsTextfile) -> MetricsTextfile {
+  func merged(into other: MetricsTextfile) -> MetricsTextfile {
     var result = other
     for (family, samples) in families {
       let index = result.familyIndex(family)
@@ -130,7 +130,7 @@ public struct MetricsTextfile: Sendable, Equatable {
     return "\(value)"
   }
 
-  public func rendered() -> String {
+  func rendered() -> String {
     var text = ""
     for (family, samples) in families where !samples.isEmpty {
       text += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.kind.rawValue)\n"
@@ -140,15 +140,15 @@ public struct MetricsTextfile: Sendable, Equatable {
   }
 
   /// Why a file is not one this code wrote.
-  public struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var line: Int
-    public var what: String
-    public var description: String { "line \(line): \(what)" }
+  struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    var line: Int
+    var what: String
+    var description: String { "line \(line): \(what)" }
   }
 
   /// Reads a file `rendered()` wrote: HELP and TYPE before each family's samples, samples named by the
   /// family (with `_bucket`, `_sum`, `_count` for histograms), numeric values. Anything else is an error.
-  public static func parse(_ text: String) throws(ParseError) -> MetricsTextfile {
+  static func parse(_ text: String) throws(ParseError) -> MetricsTextfile {
     var file = MetricsTextfile()
     var help: (name: String, text: String)?
     var lineNumber = 0
@@ -198,14 +198,14 @@ public struct MetricsTextfile: Sendable, Equatable {
   static let lockTimeout = GoDuration.seconds(2)
 
   /// Why the metrics file was not written.
-  public struct WriteError: Error, CustomStringConvertible {
-    public var description: String
+  struct WriteError: Error, CustomStringConvertible {
+    var description: String
   }
 
   /// Adds `counts` to the textfile at `path` under its lock and replaces it atomically (mode 0644, so
   /// node-exporter can read it). A file that cannot be parsed is replaced by these counts alone, and
   /// `pullwarden_metrics_textfile_resets_total` says so.
-  public static func merge(_ counts: MetricsTextfile, into path: String) throws(WriteError) {
+  static func merge(_ counts: MetricsTextfile, into path: String) throws(WriteError) {
     let directory = FileIO.directoryName(path)
     let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
     do {

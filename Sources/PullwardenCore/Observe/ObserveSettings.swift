@@ -16,10 +16,10 @@ import Musl
 ///     keep: 5                     # decisions.jsonl.1 … .5
 /// ```
 public struct LogSettings: Sendable, Equatable {
-  public static let keys = ["syslog", "file"]
-  public static let fileKeys = ["path", "maxBytes", "keep"]
-  public static let defaultMaxBytes: Int64 = 10 << 20
-  public static let defaultKeep = 5
+  static let keys = ["syslog", "file"]
+  static let fileKeys = ["path", "maxBytes", "keep"]
+  static let defaultMaxBytes: Int64 = 10 << 20
+  static let defaultKeep = 5
 
   /// The syslog facility, or nil for no syslog.
   public var syslogFacility: SyslogFacility?
@@ -94,12 +94,12 @@ public struct LogSettings: Sendable, Equatable {
 /// `metrics:` in the config: a Prometheus textfile for node-exporter's textfile collector, which every
 /// `provide` call merges its counts into. Absent, `provide` does no metrics work at all.
 public struct MetricsSettings: Sendable, Equatable {
-  public static let keys = ["textfile"]
+  static let keys = ["textfile"]
 
   /// Absolute path of the `.prom` file.
   public var textfile: String
 
-  public init(textfile: String) {
+  init(textfile: String) {
     self.textfile = textfile
   }
 

@@ -1,53 +1,53 @@
 /// The metrics one observed `provide` call adds to the textfile (names per Prometheus conventions:
 /// `pullwarden_` prefix, `_total` counters, `_seconds` histograms). Labels are bounded: source names
 /// and types come from the config, outcomes and reasons from fixed sets; never an image or a user.
-public enum ProvideMetrics {
+enum ProvideMetrics {
   /// From a few milliseconds (files only) to the kubelet's one-minute limit.
-  public static let callBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+  static let callBuckets: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
   /// One HTTP request (with its retries), up to a source's 30 s default budget and beyond.
-  public static let requestBuckets: [Double] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+  static let requestBuckets: [Double] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
-  public static let calls = MetricFamily(
+  static let calls = MetricFamily(
     "pullwarden_provide_calls_total", .counter,
     "Provide calls by result (credentials, miss, failed) and exit code.")
-  public static let sourceOutcomes = MetricFamily(
+  static let sourceOutcomes = MetricFamily(
     "pullwarden_source_outcomes_total", .counter,
     "Sources serving the image (or asked for a Global answer) by outcome and reason, as pullwarden explain gives them.")
-  public static let callDuration = MetricFamily(
+  static let callDuration = MetricFamily(
     "pullwarden_provide_duration_seconds", .histogram, "Time from the start of a provide call to its end, records included.",
     buckets: callBuckets)
-  public static let tokenRequestDuration = MetricFamily(
+  static let tokenRequestDuration = MetricFamily(
     "pullwarden_token_request_duration_seconds", .histogram,
     "Requests to token services (token exchange, registry token and its discovery), retries included, by source.",
     buckets: requestBuckets)
-  public static let apiRequestDuration = MetricFamily(
+  static let apiRequestDuration = MetricFamily(
     "pullwarden_api_request_duration_seconds", .histogram, "Requests to the Kubernetes API server, retries included, by source.",
     buckets: requestBuckets)
-  public static let httpRequestFailures = MetricFamily(
+  static let httpRequestFailures = MetricFamily(
     "pullwarden_http_request_failures_total", .counter, "HTTP requests that got no answer or a non-2xx status, by source.")
-  public static let recordWriteFailures = MetricFamily(
+  static let recordWriteFailures = MetricFamily(
     "pullwarden_record_write_failures_total", .counter,
     "Pull intents (the call fails, exit 4) or pull records (the pod re-verifies) that could not be written.")
-  public static let expiringCredentials = MetricFamily(
+  static let expiringCredentials = MetricFamily(
     "pullwarden_credentials_expiring_within_cache_duration_total", .counter,
     "Credentials handed out that expire before their source's configured cacheDuration ends, so the answer is cached for less.")
-  public static let staleServed = MetricFamily(
+  static let staleServed = MetricFamily(
     "pullwarden_stale_credentials_served_total", .counter,
     "Cached credentials served because the source's service failed (staleIfError), by source.")
-  public static let logWriteFailures = MetricFamily(
+  static let logWriteFailures = MetricFamily(
     "pullwarden_decision_log_write_failures_total", .counter, "Decision log lines that could not be written to the log file.")
-  public static let textfileResets = MetricFamily(
+  static let textfileResets = MetricFamily(
     "pullwarden_metrics_textfile_resets_total", .counter, "Times this textfile was unreadable or corrupt and started afresh.")
-  public static let lastCall = MetricFamily(
+  static let lastCall = MetricFamily(
     "pullwarden_provide_last_call_timestamp_seconds", .gauge, "When the last provide call that wrote these metrics ended (Unix time).")
 
   /// Every family, in the order a fresh file lists them.
-  public static let families = [
+  static let families = [
     calls, sourceOutcomes, callDuration, tokenRequestDuration, apiRequestDuration, httpRequestFailures, recordWriteFailures,
     expiringCredentials, staleServed, logWriteFailures, textfileResets, lastCall,
   ]
 
-  public static func counts(for observation: ProvideObservation, config: PullwardenConfig) -> MetricsTextfile {
+  static func counts(for observation: ProvideObservation, config: PullwardenConfig) -> MetricsTextfile {
     var counts = MetricsTextfile()
     counts.add(calls, [("result", observation.result), ("exit_code", String(observation.exitCode))], 1)
     for verdict in observation.verdicts(config: config) where verdict.outcome != .notServed {
@@ -78,7 +78,7 @@ public enum ProvideMetrics {
 /// The metrics `pullwarden verify --metrics-textfile FILE` adds: its decisions by reason, counted in
 /// memory and merged into the file once, when verify ends (a batch merges once, not per line).
 public struct VerifyMetrics: Sendable {
-  public static let decisions = MetricFamily(
+  static let decisions = MetricFamily(
     "pullwarden_verify_decisions_total", .counter,
     "Verify decisions by outcome (use the local image, or must pull) and reason, as verify's JSON gives them.")
 
@@ -91,7 +91,11 @@ public struct VerifyMetrics: Sendable {
   }
 
   /// Merges the decisions counted so far into `path`.
-  public func write(to path: String) throws(MetricsTextfile.WriteError) {
-    try MetricsTextfile.merge(counts, into: path)
+  public func write(to path: String) throws(PullwardenError) {
+    do {
+      try MetricsTextfile.merge(counts, into: path)
+    } catch {
+      throw PullwardenError(.output, error.description, at: "--metrics-textfile")
+    }
   }
 }

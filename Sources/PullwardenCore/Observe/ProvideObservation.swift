@@ -6,15 +6,15 @@ import Synchronization
 /// It reuses the facts `explain` reports: every source judged by `SourceVerdict` (status and reason
 /// code), credentials by username, origin and credential hash, the cache decisions. Nothing here
 /// holds a password, token or auth string.
-public final class ProvideObservation {
+final class ProvideObservation {
   /// When the call started (the call's `now`), and on the monotonic clock for its duration.
-  public let time: Timestamp
+  let time: Timestamp
   let started: ContinuousClock.Instant
   /// Notes the sources leave, HTTP calls with their timings included.
   let trace = ProvideTrace(mode: .provide, recordsCalls: true)
   private let collected: WarningCollector
   /// Forwards to the call's own diagnostics and keeps each line for the log.
-  public let diagnostics: Diagnostics
+  let diagnostics: Diagnostics
 
   var request: CredentialProviderRequest?
   var plan: Provider.Plan?
@@ -22,15 +22,15 @@ public final class ProvideObservation {
   var bySource: [String: [SuppliedCredential]] = [:]
   var failure: (source: String, error: PullwardenError)?
   var outcome: Provider.Outcome?
-  public internal(set) var records: RecordsStatus = .notReached
-  public private(set) var exitCode: Int32 = 0
-  public private(set) var error: PullwardenError?
-  public private(set) var milliseconds: Int64 = 0
-  public private(set) var seconds: Double = 0
-  public private(set) var warnings: [String] = []
+  var records: RecordsStatus = .notReached
+  private(set) var exitCode: Int32 = 0
+  private(set) var error: PullwardenError?
+  private(set) var milliseconds: Int64 = 0
+  private(set) var seconds: Double = 0
+  private(set) var warnings: [String] = []
 
   /// What became of the pull record.
-  public enum RecordsStatus: Sendable, Equatable {
+  enum RecordsStatus: Sendable, Equatable {
     /// The call failed before any record was due.
     case notReached
     /// No credential for the image: nothing to record.
@@ -50,7 +50,7 @@ public final class ProvideObservation {
     }
   }
 
-  public init(now: Timestamp, diagnostics: Diagnostics) {
+  init(now: Timestamp, diagnostics: Diagnostics) {
     time = now
     started = .now
     let collected = WarningCollector()
@@ -62,7 +62,7 @@ public final class ProvideObservation {
   }
 
   /// Ends the observation: repeated warnings are summarized (written and kept), the time taken fixed.
-  public func finish(exitCode: Int32, error: PullwardenError?) {
+  func finish(exitCode: Int32, error: PullwardenError?) {
     diagnostics.summarize()
     self.exitCode = exitCode
     self.error = error
@@ -76,20 +76,20 @@ public final class ProvideObservation {
   // MARK: What the call did
 
   /// Every configured source with its verdict, as `explain` judges it.
-  public func verdicts(config: PullwardenConfig) -> [SourceVerdict] {
+  func verdicts(config: PullwardenConfig) -> [SourceVerdict] {
     guard let plan else { return [] }
     return SourceVerdict.judgeAll(
       config: config, plan: plan, bySource: bySource, handedOut: outcome?.handedOut ?? [], failure: failure, trace: trace)
   }
 
   /// The credentials handed out for the image.
-  public var handedOut: [SuppliedCredential] { outcome?.handedOut ?? [] }
+  var handedOut: [SuppliedCredential] { outcome?.handedOut ?? [] }
 
   /// Sources that served a cached credential because their service failed.
-  public var staleSources: [String] { advice?.staleSources ?? [] }
+  var staleSources: [String] { advice?.staleSources ?? [] }
 
   /// HTTP calls the sources made, with their source.
-  public func calls(config: PullwardenConfig) -> [(source: any CredentialSource, call: HTTPCallRecord)] {
+  func calls(config: PullwardenConfig) -> [(source: any CredentialSource, call: HTTPCallRecord)] {
     var calls: [(source: any CredentialSource, call: HTTPCallRecord)] = []
     for source in config.sources {
       for case .called(let call) in trace.notes(for: source.common.name) { calls.append((source, call)) }
@@ -98,7 +98,7 @@ public final class ProvideObservation {
   }
 
   /// "credentials", "miss" or "failed".
-  public var result: String {
+  var result: String {
     if exitCode != 0 { return "failed" }
     return handedOut.isEmpty ? "miss" : "credentials"
   }

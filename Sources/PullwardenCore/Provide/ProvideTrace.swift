@@ -15,10 +15,15 @@ public final class ProvideTrace: Sendable {
 
   public let mode: Mode
   /// Keep provide's HTTP calls too (`.called` notes), for the metrics of an observed call.
-  public let recordsCalls: Bool
+  let recordsCalls: Bool
   private let notes = Mutex<[(source: String, note: SourceNote)]>([])
 
-  public init(mode: Mode = .provide, recordsCalls: Bool = false) {
+  public init(mode: Mode = .provide) {
+    self.mode = mode
+    recordsCalls = false
+  }
+
+  init(mode: Mode, recordsCalls: Bool) {
     self.mode = mode
     self.recordsCalls = recordsCalls
   }

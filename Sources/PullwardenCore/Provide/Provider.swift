@@ -59,14 +59,20 @@ public struct Provider: Sendable {
       credentialCache: cache, trace: trace)
   }
 
-  /// - Parameters:
-  ///   - stateDirectory: where sources may keep caches between calls (ProvideRun passes the records
-  ///     directory); nil keeps every source stateless.
-  ///   - observation: collects what each source did, for the decision log and metrics; nil (the
-  ///     default, and the kubelet's hot path without `log:`/`metrics:`) collects nothing.
+  /// - Parameter stateDirectory: where sources may keep caches between calls (ProvideRun passes the
+  ///   records directory); nil keeps every source stateless.
   public func provide(
     _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics = .discard,
-    stateDirectory: String? = nil, observation: ProvideObservation? = nil
+    stateDirectory: String? = nil
+  ) throws(PullwardenError) -> Outcome {
+    try provide(request, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory, observation: nil)
+  }
+
+  /// `provide`, with `observation` collecting what each source did for the decision log and metrics;
+  /// nil (the kubelet's hot path without `log:`/`metrics:`) collects nothing.
+  func provide(
+    _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics, stateDirectory: String?,
+    observation: ProvideObservation?
   ) throws(PullwardenError) -> Outcome {
     let plan = plan(for: request)
     let context = context(

@@ -116,7 +116,7 @@ public struct PullRecorder: Sendable {
   }
 
   /// `commit`, also saying why the record was not written (for the decision log and metrics).
-  public func commitReporting(_ pending: Pending, diagnostics: Diagnostics = .discard) -> (result: RecordStore.UpdateResult, failure: String?) {
+  func commitReporting(_ pending: Pending, diagnostics: Diagnostics = .discard) -> (result: RecordStore.UpdateResult, failure: String?) {
     do {
       let result = try merge(
         pending.handedOut, image: pending.image, validFor: pending.duration, now: pending.now, diagnostics: diagnostics)

@@ -201,8 +201,8 @@ public final class ResponseAdvice: Sendable {
   private let stale = Mutex<[String]>([])
 
   /// A source served a cached credential because its service failed (`staleIfError`).
-  public func noteStaleCredential(source: String) { stale.withLock { $0.append(source) } }
+  func noteStaleCredential(source: String) { stale.withLock { $0.append(source) } }
 
   /// The sources that served a cached credential in this run, in the order they did.
-  public var staleSources: [String] { stale.withLock { $0 } }
+  var staleSources: [String] { stale.withLock { $0 } }
 }

@@ -25,7 +25,7 @@ public struct PullwardenError: Error, Sendable, Equatable, CustomStringConvertib
   public var location: String?
   /// The service behind a source could not answer (no connection, a timeout, HTTP 5xx or 429): an
   /// outage, which `staleIfError` may bridge, unlike a refusal (4xx) or a wrong answer.
-  public var isOutage = false
+  var isOutage = false
 
   public init(_ kind: Kind, _ what: String, at location: String? = nil) {
     self.kind = kind
