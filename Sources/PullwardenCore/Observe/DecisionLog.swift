@@ -142,11 +142,6 @@ enum DecisionLog {
 
   // MARK: The JSON Lines file
 
-  /// Why the log file was not written.
-  struct WriteError: Error, CustomStringConvertible {
-    var description: String
-  }
-
   /// How long a writer waits for another one's rotation.
   static let rotationLockTimeout = GoDuration.seconds(2)
 
@@ -155,19 +150,19 @@ enum DecisionLog {
   ///
   /// The directory is created 0700 and must be trusted (`FileTrust`); the file is created 0600 and must
   /// be a private regular file of this user, never a link.
-  static func append(_ line: String, to settings: LogSettings.FileSettings) throws(WriteError) {
+  static func append(_ line: String, to settings: LogSettings.FileSettings) throws(ObserveWriteError) {
     let bytes = Array((line + "\n").utf8)
     let directory = FileIO.directoryName(settings.path)
     do {
       try FileIO.makeDirectories(directory, mode: 0o700)
     } catch {
-      throw WriteError(description: "\(error)")
+      throw ObserveWriteError(description: "\(error)")
     }
     var info = stat()
     guard lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-      throw WriteError(description: "\(directory) is not a directory")
+      throw ObserveWriteError(description: "\(directory) is not a directory")
     }
-    if let problem = FileTrust.problem(info, path: directory) { throw WriteError(description: problem.description) }
+    if let problem = FileTrust.problem(info, path: directory) { throw ObserveWriteError(description: problem.description) }
 
     var fd = try openLogFile(settings.path)
     var size = try checkedSize(fd, path: settings.path)
@@ -180,30 +175,30 @@ enum DecisionLog {
     defer { close(fd) }
     let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress!, $0.count) }
     guard written == bytes.count else {
-      throw WriteError(description: written < 0 ? "\(SystemError("write", settings.path))" : "short write to \(settings.path)")
+      throw ObserveWriteError(description: written < 0 ? "\(SystemError("write", settings.path))" : "short write to \(settings.path)")
     }
   }
 
-  private static func openLogFile(_ path: String) throws(WriteError) -> Int32 {
+  private static func openLogFile(_ path: String) throws(ObserveWriteError) -> Int32 {
     // O_NONBLOCK: a FIFO planted at the path must not hang the call; the type is checked next.
     let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0o600)
-    guard fd >= 0 else { throw WriteError(description: "\(SystemError("open", path))") }
+    guard fd >= 0 else { throw ObserveWriteError(description: "\(SystemError("open", path))") }
     return fd
   }
 
   /// The file's size, once it is known to be a private regular file of this user.
-  private static func checkedSize(_ fd: Int32, path: String) throws(WriteError) -> Int64 {
+  private static func checkedSize(_ fd: Int32, path: String) throws(ObserveWriteError) -> Int64 {
     var info = stat()
     guard fstat(fd, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_uid == geteuid(), info.st_mode & 0o077 == 0 else {
       close(fd)
-      throw WriteError(description: "\(path) must be a regular file of this user with mode 0600")
+      throw ObserveWriteError(description: "\(path) must be a regular file of this user with mode 0600")
     }
     return Int64(info.st_size)
   }
 
   /// Renames `path.(keep-1)` → `path.keep` … `path` → `path.1` under the rotation lock, unless another
   /// writer rotated while this one waited.
-  static func rotate(_ settings: LogSettings.FileSettings, adding: Int64) throws(WriteError) {
+  static func rotate(_ settings: LogSettings.FileSettings, adding: Int64) throws(ObserveWriteError) {
     let path = settings.path
     let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
     let lockPath = FileIO.directoryName(path) + "/." + name + ".lock"
@@ -211,18 +206,24 @@ enum DecisionLog {
     do {
       lock = try FileLock.acquire(lockPath, mode: .exclusive, timeout: rotationLockTimeout)
     } catch {
-      throw WriteError(description: "\(error)")
+      throw ObserveWriteError(description: "\(error)")
     }
     defer { withExtendedLifetime(lock) {} }
     var info = stat()
     if lstat(path, &info) == 0, Int64(info.st_size) + adding <= settings.maxBytes { return }
     for index in stride(from: settings.keep - 1, through: 1, by: -1) {
       if rename("\(path).\(index)", "\(path).\(index + 1)") != 0 && errno != ENOENT {
-        throw WriteError(description: "\(SystemError("rename", "\(path).\(index)"))")
+        throw ObserveWriteError(description: "\(SystemError("rename", "\(path).\(index)"))")
       }
     }
     if rename(path, "\(path).1") != 0 && errno != ENOENT {
-      throw WriteError(description: "\(SystemError("rename", path))")
+      throw ObserveWriteError(description: "\(SystemError("rename", path))")
     }
   }
+}
+
+/// Why the decision log or the metrics textfile was not written (one type for both: each error type
+/// is one more conformance record the Swift runtime scans).
+struct ObserveWriteError: Error, CustomStringConvertible {
+  var description: String
 }

@@ -5,18 +5,20 @@ import Musl
 #endif
 
 /// One metric family Pullwarden writes: its name, type, help and (for histograms) bucket bounds.
-struct MetricFamily: Sendable, Equatable {
-  enum Kind: String, Sendable {
-    case counter, gauge, histogram
+struct MetricFamily: Sendable {
+  /// The TYPE line's word (strings, not an enum: see `LogSettings.facilities`).
+  enum Kind {
+    static let counter = "counter", gauge = "gauge", histogram = "histogram"
+    static let all = [counter, gauge, histogram]
   }
 
   var name: String
-  var kind: Kind
+  var kind: String
   var help: String
   /// Upper bounds of a histogram's buckets, ascending (`+Inf` is implied).
   var buckets: [Double]
 
-  init(_ name: String, _ kind: Kind, _ help: String, buckets: [Double] = []) {
+  init(_ name: String, _ kind: String, _ help: String, buckets: [Double] = []) {
     self.name = name
     self.kind = kind
     self.help = help
@@ -30,19 +32,12 @@ struct MetricFamily: Sendable, Equatable {
 /// Several `provide` processes run at once, so each call merges its own counts into the file: under a
 /// lock it reads the file, adds its counts (counters and histograms add, gauges are set), and replaces
 /// the file atomically (temporary file, fsync, rename), so the collector never reads half a file.
-struct MetricsTextfile: Sendable, Equatable {
+struct MetricsTextfile: Sendable {
   /// Families in the order they are written, with their samples in order (`series` is the sample's
   /// name with its labels, exactly as written).
   var families: [(family: MetricFamily, samples: [(series: String, value: Double)])] = []
 
   init() {}
-
-  static func == (lhs: MetricsTextfile, rhs: MetricsTextfile) -> Bool {
-    lhs.families.count == rhs.families.count
-      && zip(lhs.families, rhs.families).allSatisfy { l, r in
-        l.family == r.family && l.samples.map(\.series) == r.samples.map(\.series) && l.samples.map(\.value) == r.samples.map(\.value)
-      }
-  }
 
   // MARK: Adding
 
@@ -50,7 +45,7 @@ struct MetricsTextfile: Sendable, Equatable {
   mutating func add(_ family: MetricFamily, _ labels: [(String, String)], _ value: Double) {
     let index = familyIndex(family)
     let series = family.name + Self.labelText(labels)
-    if family.kind == .gauge {
+    if family.kind == MetricFamily.Kind.gauge {
       set(series, to: value, in: index)
     } else {
       increase(series, by: value, in: index)
@@ -74,7 +69,7 @@ struct MetricsTextfile: Sendable, Equatable {
     for (family, samples) in families {
       let index = result.familyIndex(family)
       for (series, value) in samples {
-        if family.kind == .gauge { result.set(series, to: value, in: index) } else { result.increase(series, by: value, in: index) }
+        if family.kind == MetricFamily.Kind.gauge { result.set(series, to: value, in: index) } else { result.increase(series, by: value, in: index) }
       }
     }
     return result
@@ -133,14 +128,14 @@ struct MetricsTextfile: Sendable, Equatable {
   func rendered() -> String {
     var text = ""
     for (family, samples) in families where !samples.isEmpty {
-      text += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.kind.rawValue)\n"
+      text += "# HELP \(family.name) \(family.help)\n# TYPE \(family.name) \(family.kind)\n"
       for (series, value) in samples { text += "\(series) \(Self.number(value))\n" }
     }
     return text
   }
 
   /// Why a file is not one this code wrote.
-  struct ParseError: Error, Sendable, Equatable, CustomStringConvertible {
+  struct ParseError: Error, Sendable, CustomStringConvertible {
     var line: Int
     var what: String
     var description: String { "line \(line): \(what)" }
@@ -162,10 +157,10 @@ struct MetricsTextfile: Sendable, Equatable {
       }
       if line.hasPrefix("# TYPE ") {
         let parts = line.dropFirst(7).split(separator: " ")
-        guard parts.count == 2, let kind = MetricFamily.Kind(rawValue: String(parts[1])), let help, help.name == parts[0],
+        guard parts.count == 2, MetricFamily.Kind.all.contains(String(parts[1])), let help, help.name == parts[0],
           isMetricName(parts[0]), !file.families.contains(where: { $0.family.name == parts[0] })
         else { throw ParseError(line: lineNumber, what: "unexpected TYPE line") }
-        file.families.append((MetricFamily(String(parts[0]), kind, help.text), []))
+        file.families.append((MetricFamily(String(parts[0]), String(parts[1]), help.text), []))
         continue
       }
       guard let last = file.families.indices.last, !line.hasPrefix("#"), let space = line.lastIndex(of: " ") else {
@@ -177,7 +172,7 @@ struct MetricsTextfile: Sendable, Equatable {
       }
       let family = file.families[last].family
       let name = series.prefix { $0 != "{" }
-      let allowed = family.kind == .histogram ? ["_bucket", "_sum", "_count"].map { family.name + $0 } : [family.name]
+      let allowed = family.kind == MetricFamily.Kind.histogram ? ["_bucket", "_sum", "_count"].map { family.name + $0 } : [family.name]
       guard allowed.contains(String(name)), series.count == name.count || (series.hasSuffix("}") && series.count > name.count + 1) else {
         throw ParseError(line: lineNumber, what: "sample \(quoted: series) does not belong to \(family.name)")
       }
@@ -197,32 +192,27 @@ struct MetricsTextfile: Sendable, Equatable {
   static let sizeLimit = 4 << 20
   static let lockTimeout = GoDuration.seconds(2)
 
-  /// Why the metrics file was not written.
-  struct WriteError: Error, CustomStringConvertible {
-    var description: String
-  }
-
   /// Adds `counts` to the textfile at `path` under its lock and replaces it atomically (mode 0644, so
   /// node-exporter can read it). A file that cannot be parsed is replaced by these counts alone, and
   /// `pullwarden_metrics_textfile_resets_total` says so.
-  static func merge(_ counts: MetricsTextfile, into path: String) throws(WriteError) {
+  static func merge(_ counts: MetricsTextfile, into path: String) throws(ObserveWriteError) {
     let directory = FileIO.directoryName(path)
     let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
     do {
       try FileIO.makeDirectories(directory, mode: 0o755)
     } catch {
-      throw WriteError(description: "\(error)")
+      throw ObserveWriteError(description: "\(error)")
     }
     var info = stat()
     guard lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-      throw WriteError(description: "\(directory) is not a directory")
+      throw ObserveWriteError(description: "\(directory) is not a directory")
     }
-    if let problem = FileTrust.problem(info, path: directory) { throw WriteError(description: problem.description) }
+    if let problem = FileTrust.problem(info, path: directory) { throw ObserveWriteError(description: problem.description) }
     let lock: FileLock?
     do {
       lock = try FileLock.acquire(directory + "/." + name + ".lock", mode: .exclusive, timeout: lockTimeout)
     } catch {
-      throw WriteError(description: "\(error)")
+      throw ObserveWriteError(description: "\(error)")
     }
     defer { withExtendedLifetime(lock) {} }
     var existing = MetricsTextfile()
@@ -240,7 +230,7 @@ struct MetricsTextfile: Sendable, Equatable {
     do {
       try FileIO.replaceFile(path, with: Array(total.rendered().utf8), mode: 0o644)
     } catch {
-      throw WriteError(description: "\(error)")
+      throw ObserveWriteError(description: "\(error)")
     }
   }
 }

@@ -15,7 +15,7 @@ import Musl
 ///     maxBytes: 10485760          # rotate before the file would grow past this
 ///     keep: 5                     # decisions.jsonl.1 … .5
 /// ```
-public struct LogSettings: Sendable, Equatable {
+public struct LogSettings: Sendable {
   static let keys = ["syslog", "file"]
   static let fileKeys = ["path", "maxBytes", "keep"]
   static let defaultMaxBytes: Int64 = 10 << 20
@@ -25,33 +25,30 @@ public struct LogSettings: Sendable, Equatable {
   public var syslogFacility: SyslogFacility?
   public var file: FileSettings?
 
-  public struct FileSettings: Sendable, Equatable {
+  public struct FileSettings: Sendable {
     /// Absolute path of the current file; rotated ones get `.1` … `.keep`.
     public var path: String
     public var maxBytes: Int64
     public var keep: Int
   }
 
-  /// Facilities that suit an authorization log; `authpriv` by default (see README, "Logs and metrics").
-  public enum SyslogFacility: String, Sendable, CaseIterable {
-    case authpriv, auth, daemon, local0, local1, local2, local3, local4, local5, local6, local7
-
-    var value: Int32 {
-      switch self {
-      case .authpriv: return LOG_AUTHPRIV
-      case .auth: return LOG_AUTH
-      case .daemon: return LOG_DAEMON
-      case .local0: return LOG_LOCAL0
-      case .local1: return LOG_LOCAL1
-      case .local2: return LOG_LOCAL2
-      case .local3: return LOG_LOCAL3
-      case .local4: return LOG_LOCAL4
-      case .local5: return LOG_LOCAL5
-      case .local6: return LOG_LOCAL6
-      case .local7: return LOG_LOCAL7
-      }
-    }
+  /// A syslog facility by its name in the config.
+  public struct SyslogFacility: Sendable {
+    public var name: String
+    var value: Int32
   }
+
+  /// Facilities that suit an authorization log; `authpriv` first, the default (see README, "Logs and
+  /// metrics"). A table, not an enum: every protocol conformance is one more record the Swift runtime
+  /// scans on each conformance lookup of every call.
+  static let facilities = [
+    SyslogFacility(name: "authpriv", value: LOG_AUTHPRIV), SyslogFacility(name: "auth", value: LOG_AUTH),
+    SyslogFacility(name: "daemon", value: LOG_DAEMON), SyslogFacility(name: "local0", value: LOG_LOCAL0),
+    SyslogFacility(name: "local1", value: LOG_LOCAL1), SyslogFacility(name: "local2", value: LOG_LOCAL2),
+    SyslogFacility(name: "local3", value: LOG_LOCAL3), SyslogFacility(name: "local4", value: LOG_LOCAL4),
+    SyslogFacility(name: "local5", value: LOG_LOCAL5), SyslogFacility(name: "local6", value: LOG_LOCAL6),
+    SyslogFacility(name: "local7", value: LOG_LOCAL7),
+  ]
 
   static func read(_ reader: ObjectReader, baseDirectory: String) throws(PullwardenError) -> LogSettings {
     try reader.rejectUnknownKeys(keys)
@@ -60,13 +57,13 @@ public struct LogSettings: Sendable, Equatable {
     case nil, .null?, .bool(false)?:
       break
     case .bool(true)?:
-      settings.syslogFacility = .authpriv
+      settings.syslogFacility = facilities[0]
     case .object?:
       let syslog = try reader.object("syslog")!
       try syslog.rejectUnknownKeys(["facility"])
-      let name = try syslog.string("facility") ?? SyslogFacility.authpriv.rawValue
-      guard let facility = SyslogFacility(rawValue: name) else {
-        let known = SyslogFacility.allCases.map(\.rawValue).joined(separator: ", ")
+      let name = try syslog.string("facility") ?? facilities[0].name
+      guard let facility = facilities.first(where: { $0.name == name }) else {
+        let known = facilities.map(\.name).joined(separator: ", ")
         throw syslog.error("unknown facility \(quoted: name) (expected one of \(known))", at: "facility")
       }
       settings.syslogFacility = facility
@@ -93,7 +90,7 @@ public struct LogSettings: Sendable, Equatable {
 
 /// `metrics:` in the config: a Prometheus textfile for node-exporter's textfile collector, which every
 /// `provide` call merges its counts into. Absent, `provide` does no metrics work at all.
-public struct MetricsSettings: Sendable, Equatable {
+public struct MetricsSettings: Sendable {
   static let keys = ["textfile"]
 
   /// Absolute path of the `.prom` file.

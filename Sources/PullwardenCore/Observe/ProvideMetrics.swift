@@ -8,38 +8,38 @@ enum ProvideMetrics {
   static let requestBuckets: [Double] = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
 
   static let calls = MetricFamily(
-    "pullwarden_provide_calls_total", .counter,
+    "pullwarden_provide_calls_total", MetricFamily.Kind.counter,
     "Provide calls by result (credentials, miss, failed) and exit code.")
   static let sourceOutcomes = MetricFamily(
-    "pullwarden_source_outcomes_total", .counter,
+    "pullwarden_source_outcomes_total", MetricFamily.Kind.counter,
     "Sources serving the image (or asked for a Global answer) by outcome and reason, as pullwarden explain gives them.")
   static let callDuration = MetricFamily(
-    "pullwarden_provide_duration_seconds", .histogram, "Time from the start of a provide call to its end, records included.",
+    "pullwarden_provide_duration_seconds", MetricFamily.Kind.histogram, "Time from the start of a provide call to its end, records included.",
     buckets: callBuckets)
   static let tokenRequestDuration = MetricFamily(
-    "pullwarden_token_request_duration_seconds", .histogram,
+    "pullwarden_token_request_duration_seconds", MetricFamily.Kind.histogram,
     "Requests to token services (token exchange, registry token and its discovery), retries included, by source.",
     buckets: requestBuckets)
   static let apiRequestDuration = MetricFamily(
-    "pullwarden_api_request_duration_seconds", .histogram, "Requests to the Kubernetes API server, retries included, by source.",
+    "pullwarden_api_request_duration_seconds", MetricFamily.Kind.histogram, "Requests to the Kubernetes API server, retries included, by source.",
     buckets: requestBuckets)
   static let httpRequestFailures = MetricFamily(
-    "pullwarden_http_request_failures_total", .counter, "HTTP requests that got no answer or a non-2xx status, by source.")
+    "pullwarden_http_request_failures_total", MetricFamily.Kind.counter, "HTTP requests that got no answer or a non-2xx status, by source.")
   static let recordWriteFailures = MetricFamily(
-    "pullwarden_record_write_failures_total", .counter,
+    "pullwarden_record_write_failures_total", MetricFamily.Kind.counter,
     "Pull intents (the call fails, exit 4) or pull records (the pod re-verifies) that could not be written.")
   static let expiringCredentials = MetricFamily(
-    "pullwarden_credentials_expiring_within_cache_duration_total", .counter,
+    "pullwarden_credentials_expiring_within_cache_duration_total", MetricFamily.Kind.counter,
     "Credentials handed out that expire before their source's configured cacheDuration ends, so the answer is cached for less.")
   static let staleServed = MetricFamily(
-    "pullwarden_stale_credentials_served_total", .counter,
+    "pullwarden_stale_credentials_served_total", MetricFamily.Kind.counter,
     "Cached credentials served because the source's service failed (staleIfError), by source.")
   static let logWriteFailures = MetricFamily(
-    "pullwarden_decision_log_write_failures_total", .counter, "Decision log lines that could not be written to the log file.")
+    "pullwarden_decision_log_write_failures_total", MetricFamily.Kind.counter, "Decision log lines that could not be written to the log file.")
   static let textfileResets = MetricFamily(
-    "pullwarden_metrics_textfile_resets_total", .counter, "Times this textfile was unreadable or corrupt and started afresh.")
+    "pullwarden_metrics_textfile_resets_total", MetricFamily.Kind.counter, "Times this textfile was unreadable or corrupt and started afresh.")
   static let lastCall = MetricFamily(
-    "pullwarden_provide_last_call_timestamp_seconds", .gauge, "When the last provide call that wrote these metrics ended (Unix time).")
+    "pullwarden_provide_last_call_timestamp_seconds", MetricFamily.Kind.gauge, "When the last provide call that wrote these metrics ended (Unix time).")
 
   /// Every family, in the order a fresh file lists them.
   static let families = [
@@ -79,7 +79,7 @@ enum ProvideMetrics {
 /// memory and merged into the file once, when verify ends (a batch merges once, not per line).
 public struct VerifyMetrics: Sendable {
   static let decisions = MetricFamily(
-    "pullwarden_verify_decisions_total", .counter,
+    "pullwarden_verify_decisions_total", MetricFamily.Kind.counter,
     "Verify decisions by outcome (use the local image, or must pull) and reason, as verify's JSON gives them.")
 
   private var counts = MetricsTextfile()

@@ -30,7 +30,7 @@ final class ProvideObservation {
   private(set) var warnings: [String] = []
 
   /// What became of the pull record.
-  enum RecordsStatus: Sendable, Equatable {
+  enum RecordsStatus: Sendable {
     /// The call failed before any record was due.
     case notReached
     /// No credential for the image: nothing to record.
