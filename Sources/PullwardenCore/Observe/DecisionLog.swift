@@ -153,16 +153,7 @@ enum DecisionLog {
   static func append(_ line: String, to settings: LogSettings.FileSettings) throws(ObserveWriteError) {
     let bytes = Array((line + "\n").utf8)
     let directory = FileIO.directoryName(settings.path)
-    do {
-      try FileIO.makeDirectories(directory, mode: 0o700)
-    } catch {
-      throw ObserveWriteError(description: "\(error)")
-    }
-    var info = stat()
-    guard lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-      throw ObserveWriteError(description: "\(directory) is not a directory")
-    }
-    if let problem = FileTrust.problem(info, path: directory) { throw ObserveWriteError(description: problem.description) }
+    try ObserveFiles.prepareDirectory(directory, mode: 0o700)
 
     var fd = try openLogFile(settings.path)
     var size = try checkedSize(fd, path: settings.path)
@@ -200,14 +191,7 @@ enum DecisionLog {
   /// writer rotated while this one waited.
   static func rotate(_ settings: LogSettings.FileSettings, adding: Int64) throws(ObserveWriteError) {
     let path = settings.path
-    let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
-    let lockPath = FileIO.directoryName(path) + "/." + name + ".lock"
-    let lock: FileLock?
-    do {
-      lock = try FileLock.acquire(lockPath, mode: .exclusive, timeout: rotationLockTimeout)
-    } catch {
-      throw ObserveWriteError(description: "\(error)")
-    }
+    let lock = try ObserveFiles.lock(beside: path, timeout: rotationLockTimeout)
     defer { withExtendedLifetime(lock) {} }
     var info = stat()
     if lstat(path, &info) == 0, Int64(info.st_size) + adding <= settings.maxBytes { return }
@@ -226,4 +210,32 @@ enum DecisionLog {
 /// is one more conformance record the Swift runtime scans).
 struct ObserveWriteError: Error, CustomStringConvertible {
   var description: String
+}
+
+/// The directory and lock rules the decision log and the metrics textfile share.
+enum ObserveFiles {
+  /// Creates `directory` (with `mode`) when missing; it must be a directory that only root or this
+  /// user can write (`FileTrust`), so nobody else can swap the files in it.
+  static func prepareDirectory(_ directory: String, mode: mode_t) throws(ObserveWriteError) {
+    do {
+      try FileIO.makeDirectories(directory, mode: mode)
+    } catch {
+      throw ObserveWriteError(description: "\(error)")
+    }
+    var info = stat()
+    guard lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
+      throw ObserveWriteError(description: "\(directory) is not a directory")
+    }
+    if let problem = FileTrust.problem(info, path: directory) { throw ObserveWriteError(description: problem.description) }
+  }
+
+  /// The exclusive lock `.NAME.lock` beside the file at `path`.
+  static func lock(beside path: String, timeout: GoDuration) throws(ObserveWriteError) -> FileLock? {
+    let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
+    do {
+      return try FileLock.acquire(FileIO.directoryName(path) + "/." + name + ".lock", mode: .exclusive, timeout: timeout)
+    } catch {
+      throw ObserveWriteError(description: "\(error)")
+    }
+  }
 }

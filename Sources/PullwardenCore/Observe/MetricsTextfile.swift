@@ -197,23 +197,8 @@ struct MetricsTextfile: Sendable {
   /// `pullwarden_metrics_textfile_resets_total` says so.
   static func merge(_ counts: MetricsTextfile, into path: String) throws(ObserveWriteError) {
     let directory = FileIO.directoryName(path)
-    let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
-    do {
-      try FileIO.makeDirectories(directory, mode: 0o755)
-    } catch {
-      throw ObserveWriteError(description: "\(error)")
-    }
-    var info = stat()
-    guard lstat(directory, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else {
-      throw ObserveWriteError(description: "\(directory) is not a directory")
-    }
-    if let problem = FileTrust.problem(info, path: directory) { throw ObserveWriteError(description: problem.description) }
-    let lock: FileLock?
-    do {
-      lock = try FileLock.acquire(directory + "/." + name + ".lock", mode: .exclusive, timeout: lockTimeout)
-    } catch {
-      throw ObserveWriteError(description: "\(error)")
-    }
+    try ObserveFiles.prepareDirectory(directory, mode: 0o755)
+    let lock = try ObserveFiles.lock(beside: path, timeout: lockTimeout)
     defer { withExtendedLifetime(lock) {} }
     var existing = MetricsTextfile()
     var reset = false
