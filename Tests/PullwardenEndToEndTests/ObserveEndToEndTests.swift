@@ -179,9 +179,14 @@ import Testing
     #expect(text.contains("pullwarden_verify_decisions_total{must_pull=\"true\",reason=\"noRecord\"} 1\n"))
     #expect(text.contains("pullwarden_provide_calls_total{result=\"credentials\",exit_code=\"0\"} 1\n"))
     try expectPromtoolAccepts(metricsFile)
+    // With --config, the config's metrics: textfile.
+    let configured = try Pullwarden.run(
+      ["verify", "--config", config, "--policy", "AlwaysVerify"], stdin: "{\"image\":\"registry.example.com/app\"}")
+    #expect(configured.status == 0, "\(configured.stderr)")
+    #expect(try metrics().contains("pullwarden_verify_decisions_total{must_pull=\"false\",reason=\"nodePodsAccessible\"} 2\n"))
     let refused = try Pullwarden.run(
       ["verify", "--records-dir", scratch.path + "/records", "--metrics-textfile", scratch.path + "/v.txt"], stdin: "{\"image\":\"a.io/x\"}")
-    #expect(refused.status == 2)
+    #expect(refused.status == 64)
     #expect(refused.stderr == "pullwarden: \"\(scratch.path)/v.txt\" must end in .prom (node-exporter's textfile collector reads only those) (--metrics-textfile)\n")
   }
 

@@ -12,7 +12,7 @@ final class ProvideObservation {
   let started: ContinuousClock.Instant
   /// Notes the sources leave, HTTP calls with their timings included.
   let trace = ProvideTrace(mode: .provide, recordsCalls: true)
-  private let collected: WarningCollector
+  private let collected: LoggedWarnings
   /// Forwards to the call's own diagnostics and keeps each line for the log.
   let diagnostics: Diagnostics
 
@@ -53,7 +53,7 @@ final class ProvideObservation {
   init(now: Timestamp, diagnostics: Diagnostics) {
     time = now
     started = .now
-    let collected = WarningCollector()
+    let collected = LoggedWarnings()
     self.collected = collected
     self.diagnostics = Diagnostics { message in
       collected.append(message)
@@ -105,7 +105,7 @@ final class ProvideObservation {
 }
 
 /// Warning lines kept for the log, shared with the `Diagnostics` sink.
-private final class WarningCollector: Sendable {
+private final class LoggedWarnings: Sendable {
   private let store = Mutex<[String]>([])
   /// More than this many lines are counted, not kept: the log line stays bounded.
   static let limit = 20
