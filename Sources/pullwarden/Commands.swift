@@ -177,6 +177,7 @@ enum Commands {
       .option("format", value: "format", help: "Older spelling of --output.", hidden: true),
       .flag("batch", help: "Answer JSON Lines from stdin, one decision per line, keeping records in memory."),
       .option("kubelet-version", value: "version", help: "Follow this kubelet release's image-name rules (1.33 to 1.35, or 1.36 and later).", default: KubeletRules.default.rawValue),
+      .option("metrics-textfile", value: "file", help: "Count the decisions by reason in this Prometheus textfile (.prom), merged when verify ends (default: the metrics textfile of --config, if any)."),
     ]
   )
 }

@@ -41,14 +41,38 @@ enum VerifyInvocation {
   static func run(_ command: VerifyArguments, input: Result<[UInt8], PullwardenError>? = nil) -> Int32 {
     // Known before anything can fail, so even an option error is answered in the requested format.
     let format = VerifyOptions.Format(rawValue: command.format) ?? .json
+    if let path = command.metricsTextfile, !path.hasSuffix(".prom") {
+      return fail(
+        PullwardenError(.config, "\(quoted: path) must end in .prom (node-exporter's textfile collector reads only those)", at: "--metrics-textfile"),
+        format: format)
+    }
+    // --metrics-textfile, else the metrics: of --config; neither, and verify counts nothing.
+    var metricsPath = command.metricsTextfile
+    var metrics = metricsPath.map { _ in VerifyMetrics() }
+    // After the answers are out: counting never delays or changes a decision.
+    defer { if let metrics, let metricsPath { write(metrics, to: metricsPath) } }
     let session: VerifySession
     do {
-      let options = try command.options()
+      let (options, configuredMetrics) = try command.options()
+      if metricsPath == nil, let configuredMetrics {
+        metricsPath = configuredMetrics
+        metrics = VerifyMetrics()
+      }
       session = try VerifySession(options: options, batch: command.batch, diagnostics: .standardError)
     } catch {
+      metrics?.count(.error(error))
       return fail(error, format: format)
     }
-    return command.batch ? batch(session) : single(session, input: input ?? readRequest())
+    return command.batch ? batch(session, metrics: &metrics) : single(session, input: input ?? readRequest(), metrics: &metrics)
+  }
+
+  /// Merges the decisions into the metrics textfile; a failure is a warning, never a changed answer.
+  private static func write(_ metrics: VerifyMetrics, to given: String) {
+    do {
+      try metrics.write(to: FileIO.resolve(given, relativeTo: FileIO.currentDirectory()))
+    } catch {
+      Diagnostics.standardError.warn("metrics not written: \(error)")
+    }
   }
 
   /// The format asked for, read from arguments that did not parse: text only when plainly asked for.
@@ -69,13 +93,14 @@ enum VerifyInvocation {
     }
   }
 
-  private static func single(_ session: VerifySession, input: Result<[UInt8], PullwardenError>) -> Int32 {
+  private static func single(_ session: VerifySession, input: Result<[UInt8], PullwardenError>, metrics: inout VerifyMetrics?) -> Int32 {
     let bytes: [UInt8]
     switch input {
     case .success(let read): bytes = read
     case .failure(let error): return fail(error, format: session.options.format)
     }
     let (decision, error) = session.answer(bytes, source: "stdin", now: .now())
+    metrics?.count(decision)
     if let error { StandardStreams.reportError(error) }
     return write(decision, session) ? decision.exitStatus : 5
   }
@@ -83,7 +108,7 @@ enum VerifyInvocation {
   /// JSON Lines in, one decision per non-blank line out, each written as soon as it is decided.
   /// Exit 0 when every line was answered, 2 when some line was not a valid request (its answer is
   /// still on stdout) or stdin could not be read, 5 when stdout could not be written.
-  private static func batch(_ session: VerifySession) -> Int32 {
+  private static func batch(_ session: VerifySession, metrics: inout VerifyMetrics?) -> Int32 {
     var reader = LineReader(fd: 0, name: "stdin", limit: VerifyRequest.sizeLimit)
     var number = 0
     var status: Int32 = 0
@@ -107,6 +132,7 @@ enum VerifyInvocation {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
         (decision, failure) = session.answer(bytes, source: "stdin line \(number)", now: .now())
       }
+      metrics?.count(decision)
       if let failure {
         StandardStreams.reportError(failure)
         status = 2
@@ -153,6 +179,7 @@ struct VerifyArguments {
   var format = VerifyOptions.Format.json.rawValue
   var batch = false
   var kubeletVersion = KubeletRules.default.rawValue
+  var metricsTextfile: String?
 
   /// Where the records are: `--records-dir`, or the `recordsDir` of `--config`.
   var location: ParsedOptions
@@ -166,11 +193,23 @@ struct VerifyArguments {
     format = parsed.value("format") ?? parsed.value("output")!
     batch = parsed.flag("batch")
     kubeletVersion = parsed.value("kubelet-version")!
+    metricsTextfile = parsed.value("metrics-textfile")
   }
 
-  /// The options as the core takes them; policy, format and version errors say which option.
-  func options() throws(PullwardenError) -> VerifyOptions {
-    var options = VerifyOptions(recordsDirectory: try RecordsCommands.recordStore(location).directory)
+  /// The options as the core takes them, and the metrics textfile of `--config` (if it has one);
+  /// policy, format and version errors say which option.
+  func options() throws(PullwardenError) -> (VerifyOptions, metricsTextfile: String?) {
+    var configuredMetrics: String?
+    let directory: String
+    if location.value("records-dir") == nil, let path = location.value("config") {
+      // The config is read once, for its records directory and its metrics.
+      let config = try PullwardenConfig.load(path: path)
+      directory = config.recordsDirectory
+      configuredMetrics = config.metrics?.textfile
+    } else {
+      directory = try RecordsCommands.recordStore(location).directory
+    }
+    var options = VerifyOptions(recordsDirectory: directory)
     options.policy = try VerificationPolicy.parse(policy)
     options.allowlist = allowlist
     options.rules = try KubeletRules.forKubelet(kubeletVersion)
@@ -179,6 +218,6 @@ struct VerifyArguments {
       throw PullwardenError(.config, "unknown format \"\(format)\" (expected json or text)", at: "--format")
     }
     options.format = parsed
-    return options
+    return (options, configuredMetrics)
   }
 }
