@@ -135,6 +135,17 @@ import Testing
     #expect(ConfigCheck.run(configPath: scratch.path + "/config.yaml").findings == [])
   }
 
+  @Test func aLogOrMetricsDirectoryPullwardenCannotUseIsAWarning() {
+    _ = system("mkdir -p '\(scratch.path)/open' '\(scratch.path)/records' && chmod 0777 '\(scratch.path)/open'")
+    let observed = "log: {file: {path: \(scratch.path)/open/decisions.jsonl}}\nmetrics: {textfile: \(scratch.path)/open/p.prom}\n"
+    let report = check("recordsDir: records\n" + observed + "sources:\n" + passthrough("[a.io]"))
+    #expect(codes(report, .warning) == ["log-dir-not-writable", "metrics-dir-not-writable"], "\(report.findings)")
+    #expect(report.errors.isEmpty)
+    #expect(report.warnings.map(\.line) == [2, 3])
+    chmod(scratch.path + "/open", 0o755)
+    #expect(ConfigCheck.run(configPath: scratch.path + "/config.yaml").findings == [])
+  }
+
   // MARK: Pattern warnings
 
   @Test func aDigestInAPatternIsRefusedWithWhatToWrite() {

@@ -229,6 +229,21 @@ extension Checker {
           fix: "create it (install -d -m 0700 \(cache.directory)) as root, or point credentialCache.dir at a directory Pullwarden can write")
       }
     }
+    // The decision log and the metrics textfile never fail a pull (each failure is a warning on
+    // stderr), so a directory they cannot use is a warning here too: the operator loses what they asked for.
+    let observed: [(path: String?, key: [String], code: String, what: String)] = [
+      (config.log?.file?.path, ["log", "file", "path"], "log-dir-not-writable", "the decision log"),
+      (config.metrics?.textfile, ["metrics", "textfile"], "metrics-dir-not-writable", "the metrics textfile"),
+    ]
+    for entry in observed {
+      guard let path = entry.path else { continue }
+      let directory = FileIO.directoryName(path)
+      guard case .problem(let problem) = WriteProbe.check(directory) else { continue }
+      report.warning(
+        entry.code, "\(entry.key.joined(separator: ".")) \(path): \(directory): \(problem)", file: file,
+        line: line(entry.key.reduce(JSONPath.root) { $0.appending($1) }),
+        fix: "create \(directory) as root, not writable by group or others (install -d -m 0755 \(directory)); until then every call warns and \(entry.what) is not written")
+    }
   }
 }
 
