@@ -25,6 +25,7 @@ import Testing
   static let expectedFiles: [(path: String, mode: String, packageOnly: Bool, installNodeOnly: Bool)] = [
     ("etc/pullwarden", "drwxr-x---", false, false),
     ("etc/pullwarden/config.yaml", "-rw-------", false, false),
+    ("etc/pullwarden/secrets", "drwx------", false, false),
     ("etc/systemd/system/timers.target.wants/pullwarden-records-gc.timer", "lrwxrwxrwx", false, false),
     ("lib/systemd/system/pullwarden-records-gc.service", "-rw-r--r--", false, false),
     ("lib/systemd/system/pullwarden-records-gc.timer", "-rw-r--r--", false, false),
@@ -83,7 +84,7 @@ import Testing
     let version = try Pullwarden.run(["--version"], binary: installedBinary)
     #expect(version.status == 0 && version.stdout.hasPrefix("pullwarden "), "\(version.stdout)\(version.stderr)")
     #expect(deb.contains("_" + version.stdout.split(separator: " ")[1] + "+git") || deb.contains("_" + version.stdout.split(separator: " ")[1] + "-1_"))
-    let check = try Pullwarden.run(["config", "check", "--config", root + "/etc/pullwarden/config.yaml"], binary: installedBinary)
+    let check = try Pullwarden.run(["config", "check", "--strict", "--config", try ScratchRoot.installedConfig(root, in: scratch)], binary: installedBinary)
     #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
 
     // The daily gc the timer runs works on the installed config's records directory.
@@ -122,8 +123,9 @@ import Testing
     try ScratchRoot.expectFiles(in: root, packaged: false)
     let version = try Pullwarden.run(["--version"], binary: URL(fileURLWithPath: root + "/usr/bin/pullwarden"))
     #expect(version.status == 0)
-    let check = try Pullwarden.run(["config", "check", "--config", root + "/etc/pullwarden/config.yaml"], binary: URL(fileURLWithPath: root + "/usr/bin/pullwarden"))
-    #expect(check.status == 0, "\(check.stderr)")
+    let check = try Pullwarden.run(
+      ["config", "check", "--strict", "--config", try ScratchRoot.installedConfig(root, in: scratch)], binary: URL(fileURLWithPath: root + "/usr/bin/pullwarden"))
+    #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
 
     let second = try Shell.run("scripts/install-node", ["--root", root, "--binary", binary])
     #expect(second.status == 0)
@@ -169,6 +171,18 @@ enum Shell {
 
 /// A node's root filesystem in a scratch directory.
 enum ScratchRoot {
+  /// The installed config as the binary would read it on the node: its node paths (/etc/pullwarden,
+  /// /var/lib/pullwarden) moved under `root`, written (0600) beside the scratch root, not in it.
+  static func installedConfig(_ root: String, in scratch: Scratch) throws -> String {
+    let text = try String(contentsOfFile: root + "/etc/pullwarden/config.yaml", encoding: .utf8)
+      .replacingOccurrences(of: " /etc/pullwarden/", with: " " + root + "/etc/pullwarden/")
+      .replacingOccurrences(of: " /var/lib/pullwarden", with: " " + root + "/var/lib/pullwarden")
+    let path = scratch.path + "/installed-config.yaml"
+    try text.write(toFile: path, atomically: false, encoding: .utf8)
+    try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+    return path
+  }
+
   /// Makes `root` an empty system for dpkg whose database holds this machine's entries for `packages`.
   static func initialiseDpkg(_ root: String, with packages: [String]) throws {
     let admin = root + "/var/lib/dpkg"
