@@ -152,6 +152,10 @@ if minimal and (provide or verify):
     if floor:
         print(f"  floor: a C program that only loads the same libraries (glibc, libjansson, libyaml, libm) takes "
               f"{floor['median_ms']:.3f} ms = {floor['median_ms'] / minimal:.2f}x the plugin")
+    write = by_label.get("C: only the record write's file-system calls")
+    if write:
+        print(f"  floor: a C program that only makes provide's record-write file-system calls takes "
+              f"{write['median_ms']:.3f} ms = {write['median_ms'] / minimal:.2f}x the plugin (which writes nothing)")
 
 summary = {"commit": commit, "machine": machine, "results": rows, "verify_batch": batch, "instructions": instructions,
            "step10_targets": targets}
