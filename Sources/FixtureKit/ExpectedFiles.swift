@@ -61,24 +61,41 @@ enum ExpectedFiles {
     return problems
   }
 
-  /// Equality where each `<TIMESTAMP>` in `expected` matches one `YYYY-MM-DDTHH:MM:SSZ`.
+  /// Equality where each `<TIMESTAMP>` in `expected` matches one `YYYY-MM-DDTHH:MM:SSZ` (or with
+  /// milliseconds, `…:SS.mmmZ`) and each `<NUMBER>` one run of digits (a duration in a log line).
   static func matches(_ actual: String, _ expected: String) -> Bool {
-    let pieces = expected.components(separatedBy: timestampPlaceholder)
     var rest = Substring(actual)
-    for (index, piece) in pieces.enumerated() {
-      guard rest.hasPrefix(piece) else { return false }
-      rest = rest.dropFirst(piece.count)
-      if index == pieces.count - 1 { break }
-      let candidate = rest.prefix(20)
-      guard candidate.count == 20, isTimestamp(candidate) else { return false }
-      rest = rest.dropFirst(20)
+    var pattern = Substring(expected)
+    while true {
+      let timestamp = pattern.range(of: timestampPlaceholder)
+      let number = pattern.range(of: numberPlaceholder)
+      guard let next = [timestamp, number].compactMap({ $0 }).min(by: { $0.lowerBound < $1.lowerBound }) else {
+        return rest == pattern
+      }
+      let literal = pattern[..<next.lowerBound]
+      guard rest.hasPrefix(literal) else { return false }
+      rest = rest.dropFirst(literal.count)
+      if next == timestamp {
+        if rest.count >= 24, isTimestamp(rest.prefix(24), shape: "dddd-dd-ddTdd:dd:dd.dddZ") {
+          rest = rest.dropFirst(24)
+        } else if rest.count >= 20, isTimestamp(rest.prefix(20), shape: "dddd-dd-ddTdd:dd:ddZ") {
+          rest = rest.dropFirst(20)
+        } else {
+          return false
+        }
+      } else {
+        let digits = rest.prefix { $0.isASCII && $0.isNumber }
+        guard !digits.isEmpty else { return false }
+        rest = rest.dropFirst(digits.count)
+      }
+      pattern = pattern[next.upperBound...]
     }
-    return rest.isEmpty
   }
 
-  private static func isTimestamp(_ text: Substring) -> Bool {
-    let shape = Array("dddd-dd-ddTdd:dd:ddZ")
-    return zip(text, shape).allSatisfy { character, expected in
+  static let numberPlaceholder = "<NUMBER>"
+
+  private static func isTimestamp(_ text: Substring, shape: String) -> Bool {
+    zip(text, Array(shape)).allSatisfy { character, expected in
       expected == "d" ? character.isASCII && character.isNumber : character == expected
     }
   }

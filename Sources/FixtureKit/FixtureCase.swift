@@ -12,7 +12,8 @@ import Foundation
 /// - `expected-stderr`: every non-blank line must appear in stderr. Absent: stderr must be empty.
 /// - `expected-files/`: files the run must leave in the case folder. Each file under it must exist at
 ///   the same relative path with the same bytes, where `<TIMESTAMP>` stands for any RFC 3339 UTC time
-///   with whole seconds (`2025-01-02T03:04:05Z`), for records written at run time. Each directory
+///   with whole seconds (`2025-01-02T03:04:05Z`) or milliseconds (`…:05.678Z`), for records and log
+///   lines written at run time, and `<NUMBER>` for a run of digits (a duration). Each directory
 ///   under it must hold exactly the entries it lists, so files a run must not create (or must remove)
 ///   are caught; an empty directory is kept in git by an `.expected-empty` file, which is not itself
 ///   compared. A directory holding an `.expected-any` file must exist, but its contents are not

@@ -15,14 +15,35 @@ struct OptionSpec {
   var required = false
   var repeatable = false
   var defaultValue: String?
+  /// The fixed values it takes, for completion and the manual (`-o`: text, json, ...).
+  var choices: [String] = []
+  /// Whether the parser refuses a value outside `choices` (a usage error naming them).
+  var onlyChoices = false
+  /// What a value names, for shell completion.
+  var completes = Completion.none
+  /// Accepted but left out of help, completion and the manual (an older spelling).
+  var hidden = false
+
+  enum Completion {
+    case none, file, directory
+  }
 
   static func option(
     _ name: String, short: Character? = nil, value: String, help: String, required: Bool = false,
-    repeatable: Bool = false, default defaultValue: String? = nil
+    repeatable: Bool = false, default defaultValue: String? = nil, choices: [String] = [], completes: Completion = .none,
+    hidden: Bool = false
   ) -> OptionSpec {
     OptionSpec(
       name: name, short: short, valueName: value, help: help, required: required, repeatable: repeatable,
-      defaultValue: defaultValue)
+      defaultValue: defaultValue, choices: choices, completes: completes, hidden: hidden)
+  }
+
+  /// `-o/--output FORMAT`, the one output option: `formats` are the values this command writes, the
+  /// first is the default; any other value is a usage error naming them.
+  static func output(_ formats: [String], help: String? = nil) -> OptionSpec {
+    OptionSpec(
+      name: "output", short: "o", valueName: "format", help: help ?? "Output format: \(formats.joined(separator: ", ")).",
+      defaultValue: formats[0], choices: formats, onlyChoices: true)
   }
 
   static func flag(_ name: String, help: String) -> OptionSpec {
@@ -41,11 +62,19 @@ struct CommandSpec {
   var options: [OptionSpec] = []
   /// One optional positional argument.
   var argument: (valueName: String, help: String)?
+  /// Whether the positional argument may be given more than once (`lint FILE...`).
+  var repeatsArgument = false
+  /// The fixed values the argument takes, for completion (`completion bash|zsh|fish`).
+  var argumentChoices: [String] = []
+  /// Left out of the overview (still documented in the manual).
+  var hidden = false
+
+  var visibleOptions: [OptionSpec] { options.filter { !$0.hidden } }
 
   var usage: String {
     var words = ["pullwarden"] + path
-    if let argument { words.append("[<\(argument.valueName)>]") }
-    for option in options {
+    if let argument { words.append("[<\(argument.valueName)>\(repeatsArgument ? " ..." : "")]") }
+    for option in visibleOptions {
       let text = option.synopsis + (option.repeatable ? " ..." : "")
       words.append(option.required ? text : "[\(text)]")
     }
@@ -60,7 +89,7 @@ struct CommandSpec {
       text += "\nARGUMENTS:\n" + Self.row("<\(argument.valueName)>", argument.help)
     }
     text += "\nOPTIONS:\n"
-    for option in options {
+    for option in visibleOptions {
       var names = option.short.map { "-\($0), " } ?? ""
       names += option.synopsis
       var help = option.help
@@ -90,8 +119,9 @@ struct CommandSpec {
       let word = arguments[index]
       index += 1
       guard word.hasPrefix("-"), word != "-" else {
-        guard argument != nil, parsed.argument == nil else { throw UsageError("Unexpected argument '\(word)'") }
-        parsed.argument = word
+        guard argument != nil, parsed.argument == nil || repeatsArgument else { throw UsageError("Unexpected argument '\(word)'") }
+        if parsed.argument == nil { parsed.argument = word }
+        parsed.arguments.append(word)
         continue
       }
       var name = word
@@ -118,6 +148,9 @@ struct CommandSpec {
         index += 1
       }
       guard let value else { throw UsageError("Missing value for '\(option.synopsis)'") }
+      if option.onlyChoices && !option.choices.contains(value) {
+        throw UsageError("The value '\(value)' is invalid for '\(option.synopsis)': expected \(option.choices.joined(separator: ", "))")
+      }
       if option.repeatable {
         parsed.values[option.name, default: []].append(value)
       } else {
@@ -141,6 +174,8 @@ struct ParsedOptions {
   var values: [String: [String]] = [:]
   var flags: Set<String> = []
   var argument: String?
+  /// Every positional argument, in order (more than one only where the spec repeats it).
+  var arguments: [String] = []
 
   func value(_ name: String) -> String? { values[name]?.last }
   func all(_ name: String) -> [String] { values[name] ?? [] }

@@ -13,17 +13,20 @@ enum ExplainCommand {
       record, intent, index or cache file. Without --live no server is contacted: sources say which \
       call they would make.
       Exit status: 0 the image would get credentials, 1 it would not (a miss, provide failing, or \
-      undetermined without --live), 2 the config is invalid, 64 usage (bad arguments or request).
+      undetermined without --live), 2 the config or the --request file is invalid, 64 usage (bad \
+      arguments: IMAGE, --service-account, --annotation).
       """,
     options: [
       Commands.configOption,
-      .option("request", value: "file", help: "A whole CredentialProviderRequest (- for stdin); IMAGE, if given, replaces its image."),
+      .option(
+        "request", value: "file", help: "A whole CredentialProviderRequest (- for stdin); IMAGE, if given, replaces its image.",
+        completes: .file),
       .option(
         "service-account", value: "ns/name[/uid]",
         help: "Stand in for the kubelet's token: a synthetic token for this service account (not with --live)."),
       .option("annotation", value: "key=value", help: "A service-account annotation the kubelet would pass; repeatable.", repeatable: true),
       .flag("live", help: "Make the calls the sources make (token services, API server) and report status and timing."),
-      .option("output", short: "o", value: "format", help: "text or json.", default: "text"),
+      .output(["text", "json", "yaml"]),
     ],
     argument: ("image", "The image, as in a pod spec (a tag or digest is dropped, as the kubelet does).")
   )
@@ -34,9 +37,6 @@ enum ExplainCommand {
     let request = options.value("request")
     let serviceAccount = options.value("service-account")
     let live = options.flag("live")
-    guard output == "text" || output == "json" else {
-      return Commands.usageError(UsageError("--output must be text or json, not \(output)"), spec)
-    }
     if image == nil && request == nil { return Commands.usageError(UsageError("give IMAGE, or a request with --request FILE"), spec) }
     if live && serviceAccount != nil {
       return Commands.usageError(
@@ -60,12 +60,12 @@ enum ExplainCommand {
         serviceAccount: serviceAccount, annotations: options.all("annotation"), config: loaded, now: now)
     } catch {
       StandardStreams.reportError(error)
-      return 64
+      return Commands.exitStatus(for: error)
     }
     let explanation = Explanation.explain(
       config: loaded, request: input.request, syntheticToken: input.syntheticToken, live: live, now: now)
-    if output == "json" {
-      StandardStreams.writeOut(JSON.encode(explanation.json) + [UInt8(ascii: "\n")])
+    if output != "text" {
+      Commands.writeStructured(explanation.json, output)
     } else {
       StandardStreams.writeOut(explanation.text())
     }

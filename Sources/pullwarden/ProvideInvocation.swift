@@ -98,8 +98,7 @@ enum PullwardenVersion {
   /// `pullwarden 0.1.0 (commit abc123, built 2026-12-02T02:50:00Z)`.
   static var text: String { "pullwarden \(current) (commit \(commit), built \(buildDate))\n" }
 
-  static var json: [UInt8] {
-    JSON.encode(.object(["version": .string(current), "commit": .string(commit), "buildDate": .string(buildDate)]))
-      + [UInt8(ascii: "\n")]
+  static var value: JSONValue {
+    .object(["version": .string(current), "commit": .string(commit), "buildDate": .string(buildDate)])
   }
 }

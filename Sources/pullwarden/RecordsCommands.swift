@@ -3,9 +3,14 @@ import PullwardenCore
 /// `pullwarden records list | inspect | gc`.
 enum RecordsCommands {
   static let locationOptions: [OptionSpec] = [
-    .option("records-dir", value: "dir", help: "Records directory (Pullwarden's or the kubelet's image_manager)."),
-    .option("config", short: "c", value: "file", help: "Take the records directory from this Pullwarden config."),
+    .option("records-dir", value: "dir", help: "Records directory (Pullwarden's or the kubelet's image_manager).", completes: .directory),
+    .option("config", short: "c", value: "file", help: "Take the records directory from this Pullwarden config.", completes: .file),
   ]
+
+  /// `-o` with the values a command writes, and `--format`, its older spelling (`table` is `text`).
+  static func outputOptions(_ formats: [String]) -> [OptionSpec] {
+    [.output(formats), .option("format", value: "format", help: "Older spelling of --output.", hidden: true)]
+  }
 
   /// Where the records are: --records-dir, or the recordsDir of a config file.
   static func recordStore(_ options: ParsedOptions) throws(PullwardenError) -> RecordStore {
@@ -21,11 +26,15 @@ enum RecordsCommands {
     }
   }
 
-  static func isJSON(_ format: String, other: String) throws(PullwardenError) -> Bool {
-    guard format == "json" || format == other else {
-      throw PullwardenError(.config, "unknown format \"\(format)\" (expected \(other) or json)", at: "--format")
+  /// The output format: `--format` when given (older scripts), else `-o` (checked by the parser).
+  static func format(_ options: ParsedOptions, _ spec: CommandSpec) throws(PullwardenError) -> String {
+    guard let older = options.value("format") else { return options.value("output")! }
+    let formats = spec.options.first { $0.name == "output" }!.choices
+    let format = older == "table" ? "text" : older
+    guard formats.contains(format) else {
+      throw PullwardenError(.config, "unknown format \"\(older)\" (expected \(formats.joined(separator: ", ")))", at: "--format")
     }
-    return format == "json"
+    return format
   }
 
   // MARK: list
@@ -34,18 +43,18 @@ enum RecordsCommands {
     path: ["records", "list"],
     abstract: "List every pull record: image, times, credentials and expiry.",
     discussion: "Untrusted files (unreadable, or naming another imageRef) are listed too; they never allow reuse.",
-    options: locationOptions + [.option("format", value: "format", help: "table or json.", default: "table")]
+    options: locationOptions + outputOptions(["text", "json", "yaml"])
   )
 
   static func runList(_ options: ParsedOptions) -> Int32 {
     Commands.reporting { () throws(PullwardenError) in
       let store = try recordStore(options)
-      let json = try isJSON(options.value("format")!, other: "table")
+      let format = try format(options, list)
       try store.checkLayout()
       let listed = try store.listPulled()
       let now = Timestamp.now()
-      if json {
-        StandardStreams.writeOut(JSON.encode(RecordsReport.json(listed, directory: store.directory, now: now)) + [UInt8(ascii: "\n")])
+      if format != "text" {
+        Commands.writeStructured(RecordsReport.json(listed, directory: store.directory, now: now), format)
       } else {
         StandardStreams.writeOut(RecordsReport.table(listed, now: now))
       }
@@ -60,24 +69,25 @@ enum RecordsCommands {
     abstract: "Show the record of one image with every credential and its expiry.",
     discussion: """
       IMAGE is normalized as the provider records it (nginx → docker.io/library/nginx). For the kubelet's \
-      records, which are keyed by image ID, give --image-ref instead. Exit status 1 when there is no record.
+      records, which are keyed by image ID, give --image-ref instead. Exit status: 0 the record is shown, \
+      1 there is no record, 4 it is unreadable or untrusted, 64 usage (an invalid IMAGE too).
       """,
     options: [.option("image-ref", value: "ref", help: "The record key itself, e.g. a CRI image ID.")] + locationOptions
-      + [.option("format", value: "format", help: "text or json.", default: "text")],
+      + outputOptions(["text", "json", "yaml"]),
     argument: ("image", "The image (Pullwarden's records).")
   )
 
   static func runInspect(_ options: ParsedOptions) -> Int32 {
     Commands.reporting { () throws(PullwardenError) in
       let store = try recordStore(options)
-      let json = try isJSON(options.value("format")!, other: "text")
+      let format = try format(options, inspect)
       let key: String
       switch (options.argument, options.value("image-ref")) {
       case (let image?, nil):
         do {
           key = try ImageReference(parsing: image).name
         } catch {
-          throw PullwardenError(.request, "invalid image \"\(image)\": \(error)", at: "command line")
+          throw PullwardenError(.config, "invalid image \"\(image)\": \(error)", at: "command line")
         }
       case (nil, let ref?):
         key = ref
@@ -88,15 +98,20 @@ enum RecordsCommands {
       let file = store.pulledDirectory + "/" + RecordStore.fileName(forKey: key)
       let now = Timestamp.now()
       let content = store.pulledRecord(imageRef: key, diagnostics: .standardError)
-      if json {
-        StandardStreams.writeOut(JSON.encode(RecordsReport.json(file: RecordStore.fileName(forKey: key), content, directory: store.directory, now: now)) + [UInt8(ascii: "\n")])
+      if format != "text" {
+        Commands.writeStructured(RecordsReport.json(file: RecordStore.fileName(forKey: key), content, directory: store.directory, now: now), format)
       }
       switch content {
       case .found(let record, let expiry):
-        if !json { StandardStreams.writeOut(RecordsReport.describe(record, expiry, file: file, now: now)) }
+        if format == "text" { StandardStreams.writeOut(RecordsReport.describe(record, expiry, file: file, now: now)) }
         return 0
       case .absent:
         StandardStreams.writeError("pullwarden: no pull record for \(key) (\(file))\n")
+        if options.argument != nil && !store.isPullwardenStore {
+          // The kubelet keys its records by image ID: a lookup by name never finds them.
+          StandardStreams.writeError(
+            "pullwarden: hint: \(store.directory) has no pullwarden-expiry/, so it holds the kubelet's records, which are keyed by image ID: give --image-ref with the image's ID (crictl inspecti -o json IMAGE: status.id)\n")
+        }
         return 1
       case .unreadable(let problem):
         throw PullwardenError(.records, "the pull record is unreadable and never trusted: \(problem)", at: file)
@@ -127,19 +142,19 @@ enum RecordsCommands {
       Never: deletes a record, touches a pull intent (pulling/), or changes an unreadable record or one \
       naming another imageRef (each of those forces re-verification already).
       --dry-run says what would change and changes nothing.
+      Exit status: 0 done, 4 the records could not be read or changed, 64 usage.
       """,
     options: locationOptions + [
       .option("older-than", value: "duration", help: "Retire records not updated or handed out for this long (Go duration, e.g. 720h)."),
       .flag("expired", help: "Retire records whose every credential has expired."),
       .flag("dry-run", help: "Say what would change, change nothing."),
-      .option("format", value: "format", help: "text or json.", default: "text"),
-    ]
+    ] + outputOptions(["text", "json"])
   )
 
   static func runGC(_ options: ParsedOptions) -> Int32 {
     Commands.reporting { () throws(PullwardenError) in
       let store = try recordStore(options)
-      let json = try isJSON(options.value("format")!, other: "text")
+      let json = try format(options, gc) == "json"
       let expired = options.flag("expired")
       var age: GoDuration?
       if let olderThan = options.value("older-than") {

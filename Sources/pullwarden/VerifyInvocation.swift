@@ -6,7 +6,7 @@ import Musl
 import PullwardenCore
 
 /// The `verify` command's work. Its contract differs from the other commands: stdout always carries a
-/// decision, even for a usage error (`{"mustPull":true,"reason":"error",…}`, exit 2), so that a
+/// decision, even for a usage error (`{"mustPull":true,"reason":"error",…}`, exit 64), so that a
 /// caller that only reads stdout fails safe.
 enum VerifyInvocation {
   /// Parses `arguments` (after `verify`) and runs; returns the exit status.
@@ -32,9 +32,7 @@ enum VerifyInvocation {
         parsed = options
       }
     } catch {
-      let format: VerifyOptions.Format = zip(arguments, arguments.dropFirst()).contains { $0 == ("--format", "text") }
-        || arguments.contains("--format=text") ? .text : .json
-      return fail(PullwardenError(.config, error.message, at: "command line"), format: format)
+      return fail(PullwardenError(.config, error.message, at: "command line"), format: requestedFormat(arguments))
     }
     return run(VerifyArguments(parsed), input: input)
   }
@@ -43,14 +41,45 @@ enum VerifyInvocation {
   static func run(_ command: VerifyArguments, input: Result<[UInt8], PullwardenError>? = nil) -> Int32 {
     // Known before anything can fail, so even an option error is answered in the requested format.
     let format = VerifyOptions.Format(rawValue: command.format) ?? .json
+    if let path = command.metricsTextfile, !path.hasSuffix(".prom") {
+      return fail(
+        PullwardenError(.config, "\(quoted: path) must end in .prom (node-exporter's textfile collector reads only those)", at: "--metrics-textfile"),
+        format: format)
+    }
+    // --metrics-textfile, else the metrics: of --config; neither, and verify counts nothing.
+    var metricsPath = command.metricsTextfile
+    var metrics = metricsPath.map { _ in VerifyMetrics() }
+    // After the answers are out: counting never delays or changes a decision.
+    defer { if let metrics, let metricsPath { write(metrics, to: metricsPath) } }
     let session: VerifySession
     do {
-      let options = try command.options()
+      let (options, configuredMetrics) = try command.options()
+      if metricsPath == nil, let configuredMetrics {
+        metricsPath = configuredMetrics
+        metrics = VerifyMetrics()
+      }
       session = try VerifySession(options: options, batch: command.batch, diagnostics: .standardError)
     } catch {
+      metrics?.count(.error(error))
       return fail(error, format: format)
     }
-    return command.batch ? batch(session) : single(session, input: input ?? readRequest())
+    return command.batch ? batch(session, metrics: &metrics) : single(session, input: input ?? readRequest(), metrics: &metrics)
+  }
+
+  /// Merges the decisions into the metrics textfile; a failure is a warning, never a changed answer.
+  private static func write(_ metrics: VerifyMetrics, to given: String) {
+    do {
+      try metrics.write(to: FileIO.resolve(given, relativeTo: FileIO.currentDirectory()))
+    } catch {
+      Diagnostics.standardError.warn("metrics not written: \(error)")
+    }
+  }
+
+  /// The format asked for, read from arguments that did not parse: text only when plainly asked for.
+  private static func requestedFormat(_ arguments: [String]) -> VerifyOptions.Format {
+    let names: Set = ["--format", "--output", "-o"]
+    let separate = zip(arguments, arguments.dropFirst()).contains { names.contains($0.0) && $0.1 == "text" }
+    return separate || arguments.contains("--format=text") || arguments.contains("--output=text") ? .text : .json
   }
 
   /// All of stdin, refusing more than one request's size limit.
@@ -64,21 +93,22 @@ enum VerifyInvocation {
     }
   }
 
-  private static func single(_ session: VerifySession, input: Result<[UInt8], PullwardenError>) -> Int32 {
+  private static func single(_ session: VerifySession, input: Result<[UInt8], PullwardenError>, metrics: inout VerifyMetrics?) -> Int32 {
     let bytes: [UInt8]
     switch input {
     case .success(let read): bytes = read
     case .failure(let error): return fail(error, format: session.options.format)
     }
     let (decision, error) = session.answer(bytes, source: "stdin", now: .now())
+    metrics?.count(decision)
     if let error { StandardStreams.reportError(error) }
-    return write(decision, session.options.format) ? decision.exitStatus : 2
+    return write(decision, session) ? decision.exitStatus : 5
   }
 
   /// JSON Lines in, one decision per non-blank line out, each written as soon as it is decided.
   /// Exit 0 when every line was answered, 2 when some line was not a valid request (its answer is
-  /// still on stdout) or stdin could not be read.
-  private static func batch(_ session: VerifySession) -> Int32 {
+  /// still on stdout) or stdin could not be read, 5 when stdout could not be written.
+  private static func batch(_ session: VerifySession, metrics: inout VerifyMetrics?) -> Int32 {
     var reader = LineReader(fd: 0, name: "stdin", limit: VerifyRequest.sizeLimit)
     var number = 0
     var status: Int32 = 0
@@ -102,51 +132,84 @@ enum VerifyInvocation {
         if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x09 }) { continue }
         (decision, failure) = session.answer(bytes, source: "stdin line \(number)", now: .now())
       }
+      metrics?.count(decision)
       if let failure {
         StandardStreams.reportError(failure)
         status = 2
       }
-      guard write(decision, session.options.format) else { return 2 }
+      guard write(decision, session) else { return 5 }
     }
   }
 
+  /// Reports `error` and answers must pull; the status is the convention's for the error (2 invalid
+  /// request or config, 4 records, 64 usage), never 0 or 1.
   private static func fail(_ error: PullwardenError, format: VerifyOptions.Format) -> Int32 {
     StandardStreams.reportError(error)
-    write(.error(error), format)
-    return 2
+    StandardStreams.writeOut(PullDecision.error(error).rendered(format))
+    return Commands.exitStatus(for: error)
   }
 
-  /// False when stdout cannot be written; the exit status is then 2, the contract's "error".
-  @discardableResult
-  private static func write(_ decision: PullDecision, _ format: VerifyOptions.Format) -> Bool {
-    StandardStreams.writeOut(decision.rendered(format))
+  /// Writes the decision, naming the record `--update-records` rewrote: a `recordUpdated` member in
+  /// JSON, a stderr line in text (stdout stays one decision line). False when stdout cannot be written.
+  private static func write(_ decision: PullDecision, _ session: VerifySession) -> Bool {
+    let format = session.options.format
+    guard let update = session.written else { return StandardStreams.writeOut(decision.rendered(format)) }
+    if format == .text {
+      StandardStreams.writeError(
+        "pullwarden: updated the pull record of \(update.imageRef) in \(session.reader.store.directory): \(update.imageName) now holds Secret \(update.secret.namespace)/\(update.secret.name) (uid \(update.secret.uid)) with credential hash \(update.secret.credentialHash)\n")
+      return StandardStreams.writeOut(decision.rendered(format))
+    }
+    guard case .object(var answer) = decision.json else { return StandardStreams.writeOut(decision.rendered(format)) }
+    answer["recordUpdated"] = .object([
+      "imageRef": .string(update.imageRef), "image": .string(update.imageName),
+      "secret": .object([
+        "namespace": .string(update.secret.namespace), "name": .string(update.secret.name), "uid": .string(update.secret.uid),
+        "credentialHash": .string(update.secret.credentialHash),
+      ]),
+    ])
+    return StandardStreams.writeOut(JSON.encode(.object(answer)) + [UInt8(ascii: "\n")])
   }
 }
 
 /// verify's options as given, before they are checked.
 struct VerifyArguments {
-  var recordsDir: String
   var policy = VerificationPolicy.default.rawValue
   var allowlist: [String] = []
   var updateRecords = false
   var format = VerifyOptions.Format.json.rawValue
   var batch = false
   var kubeletVersion = KubeletRules.default.rawValue
+  var metricsTextfile: String?
+
+  /// Where the records are: `--records-dir`, or the `recordsDir` of `--config`.
+  var location: ParsedOptions
 
   /// The options `Commands.verify` parsed (its required and default values are filled in).
   init(_ parsed: ParsedOptions) {
-    recordsDir = parsed.value("records-dir")!
+    location = parsed
     policy = parsed.value("policy")!
     allowlist = parsed.all("allowlist")
     updateRecords = parsed.flag("update-records")
-    format = parsed.value("format")!
+    format = parsed.value("format") ?? parsed.value("output")!
     batch = parsed.flag("batch")
     kubeletVersion = parsed.value("kubelet-version")!
+    metricsTextfile = parsed.value("metrics-textfile")
   }
 
-  /// The options as the core takes them; policy, format and version errors say which option.
-  func options() throws(PullwardenError) -> VerifyOptions {
-    var options = VerifyOptions(recordsDirectory: recordsDir)
+  /// The options as the core takes them, and the metrics textfile of `--config` (if it has one);
+  /// policy, format and version errors say which option.
+  func options() throws(PullwardenError) -> (VerifyOptions, metricsTextfile: String?) {
+    var configuredMetrics: String?
+    let directory: String
+    if location.value("records-dir") == nil, let path = location.value("config") {
+      // The config is read once, for its records directory and its metrics.
+      let config = try PullwardenConfig.load(path: path)
+      directory = config.recordsDirectory
+      configuredMetrics = config.metrics?.textfile
+    } else {
+      directory = try RecordsCommands.recordStore(location).directory
+    }
+    var options = VerifyOptions(recordsDirectory: directory)
     options.policy = try VerificationPolicy.parse(policy)
     options.allowlist = allowlist
     options.rules = try KubeletRules.forKubelet(kubeletVersion)
@@ -155,6 +218,6 @@ struct VerifyArguments {
       throw PullwardenError(.config, "unknown format \"\(format)\" (expected json or text)", at: "--format")
     }
     options.format = parsed
-    return options
+    return (options, configuredMetrics)
   }
 }

@@ -102,17 +102,20 @@ import Testing
     let config = try dockerConfig()
     for (arguments, stdin) in [
       (["explain", "--config", config], ""),
-      (["explain", "registry.example.com/app", "--config", config, "-o", "yaml"], ""),
+      (["explain", "registry.example.com/app", "--config", config, "-o", "xml"], ""),
       (["explain", "registry.example.com/app", "--config", config, "--service-account", "not a name"], ""),
       (["explain", "registry.example.com/app", "--config", config, "--service-account", "ns/sa", "--live"], ""),
       (["explain", "registry.example.com/app", "--config", config, "--annotation", "no-equals"], ""),
       (["explain", "registry.example.com/App", "--config", config], ""),
-      (["explain", "--config", config, "--request", "-"], "{not json"),
     ] {
       let result = try Pullwarden.run(arguments, stdin: stdin)
       #expect(result.status == 64, "\(arguments): \(result.status) \(result.stderr)")
       #expect(result.stdout.isEmpty)
     }
+    // An invalid --request file is an invalid input file, like an invalid config.
+    let request = try Pullwarden.run(["explain", "--config", config, "--request", "-"], stdin: "{not json")
+    #expect(request.status == 2, "\(request.stderr)")
+    #expect(request.stdout.isEmpty)
     let broken = try scratch.write("broken.yaml", "sources: [{name: x, type: nope}]\n")
     let result = try Pullwarden.run(["explain", "registry.example.com/app", "--config", broken])
     #expect(result.status == 2)

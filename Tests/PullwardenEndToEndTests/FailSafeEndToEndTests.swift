@@ -61,7 +61,7 @@ private func podRequest(_ image: String, user: String? = nil, namespace: String 
   private func checkNoUnverifiedReuse(_ context: String, answered: Bool) throws {
     guard FileManager.default.fileExists(atPath: records + "/pulled") || FileManager.default.fileExists(atPath: records + "/pulling") else {
       #expect(!answered, "\(context): answered without a record or intent")
-      return  // nothing durable yet: verify refuses the directory (exit 2, must pull)
+      return  // nothing durable yet: verify refuses the directory (exit 4, must pull)
     }
     let name = "sha256-" + sha256Hex(image)
     let untouched = !FileManager.default.fileExists(atPath: records + "/pulling/" + name)

@@ -58,7 +58,7 @@ private let me: String = {
   // MARK: Records
 
   /// The issue's case: a record planted by `nobody` in a world-writable `pulled/` made
-  /// `verify --policy AlwaysVerify` answer "may use". The directory is refused (exit 2, must pull).
+  /// `verify --policy AlwaysVerify` answer "may use". The directory is refused (exit 4, must pull).
   @Test(.enabled(if: runsAsRoot, "chown needs root"))
   func aRecordPlantedByNobodyInAWorldWritablePulledDirectoryIsRefused() throws {
     let kubelet = scratch.path + "/image_manager"
@@ -70,7 +70,7 @@ private let me: String = {
     for policy in ["AlwaysVerify", "NeverVerifyPreloadedImages"] {
       let result = try verify(kubelet, policy: policy, pod)
       try expectMustPull(result, policy)
-      #expect(result.status == 2, "\(policy)")
+      #expect(result.status == 4, "\(policy)")
       #expect(
         result.stderr == "pullwarden: refusing \(kubelet)/pulled: writable by group or others (mode 0777, owner \(me)) (records directory)\n",
         "\(result.stderr)")
@@ -137,7 +137,7 @@ private let me: String = {
     #expect(provided.stdout.isEmpty)
     #expect(provided.stderr == message, "\(provided.stderr)")
     let verified = try verify(records, policy: "AlwaysVerify", #"{"image":"\#(image)"}"#)
-    #expect(verified.status == 2)
+    #expect(verified.status == 4)
     #expect(verified.stderr == message, "\(verified.stderr)")
     for command in [["records", "list"], ["records", "gc", "--expired"]] {
       let result = try Pullwarden.run(command + ["--records-dir", records])

@@ -128,20 +128,24 @@ private let image = "registry.example.com/team/app"
     #expect(denied.stderr.isEmpty)
   }
 
-  /// Whatever goes wrong, stdout still says mustPull: true and the exit status is 2.
+  /// Whatever goes wrong, stdout still says mustPull: true; the exit status says what went wrong
+  /// (2 invalid request, 4 records, 64 usage; README, Exit status).
   @Test(arguments: [
-    (["--records-dir", "IMAGE_MANAGER"], "{not json", "invalid JSON"),
-    (["--records-dir", "IMAGE_MANAGER", "--policy", "Sometimes"], "{}", "unknown image pull credential verification policy"),
-    (["--records-dir", "IMAGE_MANAGER", "--policy", "NeverVerifyAllowlistedImages", "--allowlist", "*"], "{}", "only patterns ending with '/*' are allowed"),
-    (["--records-dir", "IMAGE_MANAGER", "--format", "yaml"], "{}", "unknown format"),
-    (["--records-dir", "/nonexistent/records"], "{}", "records directory does not exist"),
-    (["--records-dir"], "{}", "--records-dir"),
-    ([], "{}", "--records-dir"),
-    (["--records-dir", "IMAGE_MANAGER", "--bogus"], "{}", "--bogus"),
+    (["--records-dir", "IMAGE_MANAGER"], "{not json", "invalid JSON", Int32(2)),
+    (["--records-dir", "IMAGE_MANAGER", "--policy", "Sometimes"], "{}", "unknown image pull credential verification policy", 64),
+    (["--records-dir", "IMAGE_MANAGER", "--policy", "NeverVerifyAllowlistedImages", "--allowlist", "*"], "{}", "only patterns ending with '/*' are allowed", 64),
+    (["--records-dir", "IMAGE_MANAGER", "--format", "yaml"], "{}", "unknown format", 64),
+    (["--records-dir", "IMAGE_MANAGER", "-o", "yaml"], "{}", "expected json, text", 64),
+    (["--records-dir", "/nonexistent/records"], "{}", "records directory does not exist", 4),
+    (["--records-dir"], "{}", "--records-dir", 64),
+    ([], "{}", "--records-dir", 64),
+    (["--records-dir", "IMAGE_MANAGER", "--config", "/nonexistent.yaml"], "{}", "not both", 64),
+    (["--config", "/nonexistent/config.yaml"], "{}", "/nonexistent/config.yaml", 2),
+    (["--records-dir", "IMAGE_MANAGER", "--bogus"], "{}", "--bogus", 64),
   ])
-  func errorsStillAnswerMustPull(arguments: [String], stdin: String, fragment: String) throws {
+  func errorsStillAnswerMustPull(arguments: [String], stdin: String, fragment: String, status: Int32) throws {
     let result = try verify(arguments.map { $0 == "IMAGE_MANAGER" ? kubeletDir : $0 }, stdin)
-    #expect(result.status == 2)
+    #expect(result.status == status, "\(arguments): \(result.stderr)")
     let answer = try jsonObject(result.stdout)
     #expect(answer["mustPull"] as? Bool == true)
     #expect(answer["reason"] as? String == "error")
@@ -168,7 +172,7 @@ private let image = "registry.example.com/team/app"
     let answer = output.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
     expectNoSignal(process)
-    #expect(process.terminationStatus == 2)
+    #expect(process.terminationStatus == 64)
     #expect(try jsonObject(String(decoding: answer, as: UTF8.self))["mustPull"] as? Bool == true)
   }
 
@@ -184,7 +188,7 @@ private let image = "registry.example.com/team/app"
     #expect(spaced.stdout == "may use (allowlisted): test.io/team/app:1 is in the allowlist of policy NeverVerifyAllowlistedImages\n")
     #expect(joined.stdout == spaced.stdout)
     let flag = try verify(["--batch=yes", "--records-dir", kubeletDir], request)
-    #expect(flag.status == 2)
+    #expect(flag.status == 64)
     #expect(try jsonObject(flag.stdout)["mustPull"] as? Bool == true)
   }
 
@@ -193,11 +197,19 @@ private let image = "registry.example.com/team/app"
     #expect(text.status == 0)
     #expect(text.stdout.hasPrefix("may use (nodePodsAccessible): "))
     let bad = try verify(["--format", "text"], "{}")
-    #expect(bad.status == 2)
+    #expect(bad.status == 64)
     #expect(bad.stdout.hasPrefix("must pull (error): "))
+    let badOutput = try verify(["-o", "text", "--bogus"], "{}")
+    #expect(badOutput.status == 64)
+    #expect(badOutput.stdout.hasPrefix("must pull (error): "))
+    let output = try verify(["--records-dir", kubeletDir, "-o", "text"], #"{"image":"docker.io/testing/test:1","imageRef":"testimage-anonpull"}"#)
+    #expect(output.stdout == text.stdout)
     let help = try verify(["--help"], "")
     #expect(help.status == 0)
-    #expect(help.stdout.contains("USAGE: pullwarden verify --records-dir <dir>"))
+    #expect(help.stdout.contains("USAGE: pullwarden verify [--records-dir <dir>] [--config <file>]"))
+    let version = try verify(["--version"], "")
+    #expect(version.status == 0)
+    #expect(version.stdout.hasPrefix("pullwarden "))
   }
 
   /// The kubelet's directory is read-only unless --update-records is given.
@@ -210,6 +222,12 @@ private let image = "registry.example.com/team/app"
 
     let updating = try verify(["--records-dir", kubeletDir, "--update-records"], rotated)
     #expect(updating.status == 0)
+    let written = try jsonObject(updating.stdout)["recordUpdated"] as? [String: Any]
+    #expect(written?["imageRef"] as? String == "testimageref")
+    #expect((written?["secret"] as? [String: Any])?["credentialHash"] as? String == "newhash")
+    // Once written, the same request changes nothing and says nothing.
+    let again = try verify(["--records-dir", kubeletDir, "--update-records", "-o", "text"], rotated)
+    #expect(again.status == 0 && again.stderr.isEmpty, "\(again.stderr)")
     let record = try String(contentsOfFile: kubeletDir + "/pulled/sha256-" + sha256Hex("testimageref"), encoding: .utf8)
     #expect(record.contains(#""credentialHash":"newhash""#))
     #expect(!record.contains("testsecrethash"))
@@ -331,7 +349,7 @@ private let image = "registry.example.com/team/app"
     #expect(again.stdout.contains("retired 0 records"))
 
     let nothing = try Pullwarden.run(["records", "gc", "--records-dir", kubeletDir])
-    #expect(nothing.status == 2)
+    #expect(nothing.status == 64)
     #expect(nothing.stderr.contains("nothing to collect"))
   }
 

@@ -34,6 +34,7 @@ Scenario options (comma-separated name=value; faults apply to requests of the sc
   id=NAME         counter key (default: the whole option text)
   on=ENDPOINT     apply faults only to this endpoint (token, v2, registry-token)
   fail=N          only the first N matching requests get the fault (default: all)
+  after=N         only requests after the first N matching ones get the fault (a working service that then fails)
   delay=SECONDS   sleep before answering
   barrier=N       hold each request until N requests of this id are waiting (500 after 10 s)
   status=CODE     answer with this status and an OAuth error body (error=CODE sets "error")
@@ -209,7 +210,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
              "authorization": authorization, "time": time.time()})
 
         applies = ("on" not in options or options["on"] == endpoint) and \
-            ("fail" not in options or count <= int(options["fail"]))
+            ("fail" not in options or count <= int(options["fail"])) and \
+            ("after" not in options or count > int(options["after"]))
         if applies and self.fault(options, scenario, fields, kube=bool(api)):
             return
         if api:

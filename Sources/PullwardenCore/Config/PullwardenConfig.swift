@@ -33,6 +33,13 @@ public struct PullwardenConfig: Sendable {
   public var expirySkew: GoDuration = defaultExpirySkewValue
   /// The cross-invocation cache of exchanged credentials; nil when off (the default).
   public var credentialCache: CredentialCacheSettings? = nil
+  /// Where each provide call's decision is logged; nil when off (the default).
+  public var log: LogSettings? = nil
+  /// The Prometheus textfile provide calls count into; nil when off (the default).
+  public var metrics: MetricsSettings? = nil
+
+  /// Whether a provide call has anything to log or count (nothing extra is done otherwise).
+  public var observes: Bool { log != nil || metrics != nil }
 
   /// Reads and validates the config at `path`.
   public static func load(path: String) throws(PullwardenError) -> PullwardenConfig {
@@ -55,7 +62,7 @@ public struct PullwardenConfig: Sendable {
     // not a guess).
     let document = try YAMLLoader.document(bytes, name: path, kind: .config, schema: .core)
     let root = try document.rootObject(describedAs: "config")
-    try root.rejectUnknownKeys(["apiVersion", "kind", "recordsDir", "defaultCacheDuration", "missCacheDuration", "sources", "expirySkew", "credentialCache"])
+    try root.rejectUnknownKeys(["apiVersion", "kind", "recordsDir", "defaultCacheDuration", "missCacheDuration", "sources", "expirySkew", "credentialCache", "log", "metrics"])
     if let apiVersion = try root.string("apiVersion"), apiVersion != Self.apiVersion {
       throw root.error("unsupported apiVersion \"\(apiVersion)\" (expected \"\(Self.apiVersion)\")", at: "apiVersion")
     }
@@ -93,6 +100,12 @@ public struct PullwardenConfig: Sendable {
     if let cache = try root.object("credentialCache") {
       config.credentialCache = try CredentialCacheSettings.read(cache, baseDirectory: baseDirectory)
     }
+    if config.credentialCache == nil, let index = sourceReaders.firstIndex(where: { $0.object["staleIfError"] == .bool(true) }) {
+      throw sourceReaders[index].error(
+        "\"staleIfError\" serves credentials from the credential cache, which is off: set credentialCache too", at: "staleIfError")
+    }
+    if let log = try root.object("log") { config.log = try LogSettings.read(log, baseDirectory: baseDirectory) }
+    if let metrics = try root.object("metrics") { config.metrics = try MetricsSettings.read(metrics, baseDirectory: baseDirectory) }
     return config
   }
 

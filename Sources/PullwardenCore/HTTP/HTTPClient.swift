@@ -55,6 +55,9 @@ public struct HTTPFailure: Error, Sendable, Equatable, CustomStringConvertible {
   /// `POST https://host/path`.
   public var request: String
   public var attempts: Int
+  /// No answer because the service could not be reached or did not answer in time (a transport
+  /// failure worth retrying), as opposed to TLS refusals, oversized answers and local problems.
+  var isOutage = false
 
   public var description: String { "\(what) (\(request)\(attempts > 1 ? ", \(attempts) attempts" : ""))" }
 }
@@ -345,7 +348,7 @@ public struct HTTPClient: Sendable {
         return
       }
     }
-    transfer.fail(what)
+    transfer.fail(what, outage: Self.isRetryable(result, detail: detail))
   }
 
   /// 429 (too many requests) and server errors except those that say "this will never work".
@@ -410,7 +413,11 @@ private final class Transfer {
 
   func failure(_ what: String) -> HTTPFailure { HTTPFailure(what: what, request: request.label, attempts: attempts) }
 
-  func fail(_ what: String) { result = .failure(failure(what)) }
+  func fail(_ what: String, outage: Bool = false) {
+    var failure = failure(what)
+    failure.isOutage = outage
+    result = .failure(failure)
+  }
 }
 
 private let receiveBody: curl_write_callback = { data, size, count, context in

@@ -33,6 +33,11 @@ public struct ImagePattern: Hashable, Sendable, CustomStringConvertible {
     if text.utf8.indices.contains(where: { text.utf8[$0...].starts(with: "://".utf8) }) {
       throw ParseError(reason: "pattern must not have a scheme (write \"registry.example.com\", not \"https://registry.example.com\")")
     }
+    if let at = text.firstIndex(of: "@"), text[..<at].contains("/") {
+      // A digest: the kubelet matches the repository name, never a digest.
+      throw ParseError(
+        reason: "pattern has a digest (\"\(text[at...].prefix(14))…\"): the kubelet matches the image name without its tag or digest, so it would never match; write \"\(text[..<at])\"")
+    }
     if let bad = text.unicodeScalars.first(where: { Self.isWhitespace($0) || $0 == "?" || $0 == "#" || $0 == "@" || $0 == "%" }) {
       let what = Self.isWhitespace(bad) ? "white space" : "\"\(bad)\""
       throw ParseError(reason: "pattern contains \(what), which the kubelet's URL parsing does not treat as part of a registry or path")

@@ -257,18 +257,11 @@ extension Explanation {
     }
 
     // Sources, in config order.
-    let consultedNames = plan.consulted.map(\.common.name)
-    let failingIndex = failure.flatMap { failing in consultedNames.firstIndex(of: failing.source) }
-    for source in config.sources {
-      let name = source.common.name
-      let reached = failingIndex.map { failing in (consultedNames.firstIndex(of: name) ?? 0) <= failing } ?? true
-      let notes = trace.notes(for: name)
-      let verdict = SourceVerdict.judge(
-        source, image: plan.image, supplied: bySource[name] ?? [],
-        handedOut: outcome.handedOut.filter { $0.sourceName == name }.count, notes: notes,
-        failure: failure?.source == name ? failure?.error : nil, reached: reached)
+    let verdicts = SourceVerdict.judgeAll(
+      config: config, plan: plan, bySource: bySource, handedOut: outcome.handedOut, failure: failure, trace: trace)
+    for (source, verdict) in zip(config.sources, verdicts) {
       var report = SourceReport(verdict: verdict, location: location(of: source), calls: [], leftOut: [], leftOutCount: 0)
-      for note in notes {
+      for note in trace.notes(for: source.common.name) {
         switch note {
         case .wouldCall, .called:
           report.calls.append(note)

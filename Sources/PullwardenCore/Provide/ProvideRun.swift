@@ -28,12 +28,35 @@ public enum ProvideRun {
     // Repeated warnings end with their counts, on success and on failure alike.
     defer { diagnostics.summarize() }
     let config = try PullwardenConfig.load(path: configPath)
+    // Without log: or metrics: nothing is collected, timed or written beyond the answer and record.
+    guard config.observes else {
+      return try answer(config: config, input: input, now: now, diagnostics: diagnostics, observation: nil, deliver: deliver)
+    }
+    let observation = ProvideObservation(now: now, diagnostics: diagnostics)
+    do {
+      let output = try answer(
+        config: config, input: input, now: now, diagnostics: observation.diagnostics, observation: observation, deliver: deliver)
+      observation.finish(exitCode: 0, error: nil)
+      ProvideReporting.report(observation, config: config, diagnostics: diagnostics)
+      return output
+    } catch {
+      observation.finish(exitCode: exitCode(for: error.kind), error: error)
+      ProvideReporting.report(observation, config: config, diagnostics: diagnostics)
+      throw error
+    }
+  }
+
+  private static func answer(
+    config: PullwardenConfig, input: [UInt8], now: Timestamp, diagnostics: Diagnostics, observation: ProvideObservation?,
+    deliver: ([UInt8]) throws(PullwardenError) -> Void
+  ) throws(PullwardenError) -> [UInt8] {
     let request = try CredentialProviderRequest.decode(input)
+    observation?.request = request
     // Before any source reads its index there or any record is written: never the kubelet's own
     // records, never a directory someone else could plant records in.
     try RecordStore(directory: config.recordsDirectory).checkUsableForProvide()
     let outcome = try Provider(config: config).provide(
-      request, now: now, diagnostics: diagnostics, stateDirectory: config.recordsDirectory)
+      request, now: now, diagnostics: diagnostics, stateDirectory: config.recordsDirectory, observation: observation)
     let recorder = PullRecorder(directory: config.recordsDirectory)
     let pending: PullRecorder.Pending?
     do {
@@ -41,12 +64,22 @@ public enum ProvideRun {
         outcome.handedOut, image: request.reference.name,
         validFor: outcome.response.cacheDuration ?? config.defaultCacheDuration, now: now)
     } catch {
+      observation?.records = .failed(stage: "intent", error: error.description)
       throw PullwardenError(
         .records, "no credentials handed out for \(request.reference.name): \(error.what)", at: error.location)
     }
     let output = outcome.response.encoded()
     try deliver(output)
-    if let pending { recorder.commit(pending, diagnostics: diagnostics) }
+    guard let pending else {
+      observation?.records = .nothingToRecord
+      return output
+    }
+    if let observation {
+      let (result, failure) = recorder.commitReporting(pending, diagnostics: diagnostics)
+      observation.records = failure.map { .failed(stage: "record", error: $0) } ?? .written(changed: result.recordWritten)
+    } else {
+      recorder.commit(pending, diagnostics: diagnostics)
+    }
     return output
   }
 }

@@ -14,10 +14,18 @@ public final class ProvideTrace: Sendable {
   }
 
   public let mode: Mode
+  /// Keep provide's HTTP calls too (`.called` notes), for the metrics of an observed call.
+  let recordsCalls: Bool
   private let notes = Mutex<[(source: String, note: SourceNote)]>([])
 
   public init(mode: Mode = .provide) {
     self.mode = mode
+    recordsCalls = false
+  }
+
+  init(mode: Mode, recordsCalls: Bool) {
+    self.mode = mode
+    self.recordsCalls = recordsCalls
   }
 
   /// True for `explain` (notes that cost something on provide's hot path are kept only then).
@@ -35,10 +43,10 @@ public final class ProvideTrace: Sendable {
     notes.withLock { $0.filter { $0.source == source }.map(\.note) }
   }
 
-  /// An HTTP call observer for `source` when explaining with `--live`; nil otherwise (provide's calls
-  /// are not timed or kept).
+  /// An HTTP call observer for `source` when explaining with `--live` or recording calls; nil
+  /// otherwise (an unobserved provide's calls are not timed or kept).
   func callObserver(source: String) -> HTTPCallObserver? {
-    guard mode == .explain(live: true) else { return nil }
+    guard mode == .explain(live: true) || recordsCalls else { return nil }
     return HTTPCallObserver { [self] call in note(.called(call), source: source) }
   }
 }

@@ -65,13 +65,40 @@ public struct Provider: Sendable {
     _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics = .discard,
     stateDirectory: String? = nil
   ) throws(PullwardenError) -> Outcome {
+    try provide(request, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory, observation: nil)
+  }
+
+  /// `provide`, with `observation` collecting what each source did for the decision log and metrics;
+  /// nil (the kubelet's hot path without `log:`/`metrics:`) collects nothing.
+  func provide(
+    _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics, stateDirectory: String?,
+    observation: ProvideObservation?
+  ) throws(PullwardenError) -> Outcome {
     let plan = plan(for: request)
-    let context = context(for: request, plan: plan, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory)
+    let context = context(
+      for: request, plan: plan, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory,
+      trace: observation?.trace ?? ProvideTrace())
     var supplied: [SuppliedCredential] = []
-    for source in plan.consulted {
-      supplied += try source.credentials(for: context)
+    if let observation {
+      observation.plan = plan
+      observation.advice = context.advice
+      for source in plan.consulted {
+        do {
+          let credentials = try source.credentials(for: context)
+          observation.bySource[source.common.name] = credentials
+          supplied += credentials
+        } catch {
+          observation.failure = (source.common.name, error)
+          throw error
+        }
+      }
+    } else {
+      for source in plan.consulted {
+        supplied += try source.credentials(for: context)
+      }
     }
     let outcome = assemble(request, plan: plan, supplied: supplied, context: context)
+    observation?.outcome = outcome
     if let missLine = outcome.missLine { diagnostics.warn(missLine) }
     return outcome
   }

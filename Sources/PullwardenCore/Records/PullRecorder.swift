@@ -111,15 +111,20 @@ public struct PullRecorder: Sendable {
   /// removed once the record holds the credentials.
   @discardableResult
   public func commit(_ pending: Pending, diagnostics: Diagnostics = .discard) -> RecordStore.UpdateResult {
+    commitReporting(pending, diagnostics: diagnostics).result
+  }
+
+  /// `commit`, also saying why the record was not written (for the decision log and metrics).
+  func commitReporting(_ pending: Pending, diagnostics: Diagnostics = .discard) -> (result: RecordStore.UpdateResult, failure: String?) {
     do {
       let result = try merge(
         pending.handedOut, image: pending.image, validFor: pending.duration, now: pending.now, diagnostics: diagnostics)
       if !pending.hadRecord { store.removeIntent(image: pending.image) }
-      return result
+      return (result, nil)
     } catch {
       diagnostics.warn(
         "credentials for \(pending.image) were not recorded: \(error); \(pending.hadRecord ? "its existing record" : "its pull intent") stays, so pods without a recorded credential must re-verify it")
-      return RecordStore.UpdateResult()
+      return (RecordStore.UpdateResult(), "\(error)")
     }
   }
 

@@ -197,4 +197,12 @@ public final class ResponseAdvice: Sendable {
   public func noteIncompleteAnswer() { incomplete.store(true, ordering: .relaxed) }
 
   public var isIncomplete: Bool { incomplete.load(ordering: .relaxed) }
+
+  private let stale = Mutex<[String]>([])
+
+  /// A source served a cached credential because its service failed (`staleIfError`).
+  func noteStaleCredential(source: String) { stale.withLock { $0.append(source) } }
+
+  /// The sources that served a cached credential in this run, in the order they did.
+  var staleSources: [String] { stale.withLock { $0 } }
 }

@@ -10,7 +10,7 @@
 public struct RegistryTokenSource: ServiceAccountTokenSource {
   public static let typeName = "registryToken"
   public static let settingKeys =
-    ["registry", "tokenEndpoint", "service", "scope", "authentication"] + TokenSettings.keys + HTTPSourceSettings.keys
+    ["registry", "tokenEndpoint", "service", "scope", "authentication"] + TokenSettings.keys + HTTPSourceSettings.keys + ["staleIfError"]
   static let mappable = ["scope", "service", "username"]
   /// The default scope: pull access to the requested repository.
   public static let defaultScope = "repository:{repository}:pull"
@@ -34,6 +34,8 @@ public struct RegistryTokenSource: ServiceAccountTokenSource {
   public let scope: String
   public let authentication: Authentication
   public let http: HTTPSettings
+  /// Serve the cached credential when the service is down (see `CredentialCache.obtain`).
+  public let staleIfError: Bool
 
   public init(common: SourceCommon, settings: ObjectReader, baseDirectory: String) throws(PullwardenError) {
     scope = try settings.string("scope") ?? Self.defaultScope
@@ -55,6 +57,7 @@ public struct RegistryTokenSource: ServiceAccountTokenSource {
     }
     self.authentication = authentication
     http = try HTTPSourceSettings.read(settings, baseDirectory: baseDirectory)
+    staleIfError = try settings.bool("staleIfError") ?? false
   }
 
   public var kubeletTokenAttributes: KubeletTokenAttributes {
@@ -90,7 +93,7 @@ public struct RegistryTokenSource: ServiceAccountTokenSource {
 
     let obtained = try CredentialCache.obtain(
       in: context, source: self, token: serviceAccountToken,
-      identity: [serviceURL.text, username, scopeText, configuredService ?? ""]
+      identity: [serviceURL.text, username, scopeText, configuredService ?? ""], staleIfError: staleIfError
     ) { () throws(PullwardenError) in
       let (realm, discoveredService) = try tokenService(for: image, client: client)
       return try requestToken(

@@ -143,7 +143,7 @@ public struct SecretFilesSource: CredentialSource {
   }
 
   /// Names of the Secret files in the directory, in name order.
-  private func secretFileNames() throws(PullwardenError) -> [String] {
+  func secretFileNames() throws(PullwardenError) -> [String] {
     let names: [String]
     do {
       // The directory is the operator's: if anyone else can add or replace files in it, any Secret in
@@ -162,7 +162,7 @@ public struct SecretFilesSource: CredentialSource {
   }
 
   /// Every Secret object in one file, in document order.
-  private func readSecrets(path: String, diagnostics: Diagnostics) throws(PullwardenError) -> [KubernetesSecret] {
+  func readSecrets(path: String, diagnostics: Diagnostics) throws(PullwardenError) -> [KubernetesSecret] {
     let bytes: [UInt8]
     do {
       // A file someone else could write is skipped like any other broken Secret file (see `credentials`).

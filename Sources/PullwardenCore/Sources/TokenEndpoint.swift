@@ -15,6 +15,7 @@ struct TokenEndpointCall {
       return try client.send(request)
     } catch {
       throw PullwardenError(.source, "\(purpose) failed: \(error.what)", at: place(error.request, attempts: error.attempts))
+        .outage(error.isOutage)
     }
   }
 
@@ -30,6 +31,7 @@ struct TokenEndpointCall {
     var what = "\(purpose) refused: \(response.failureSummary(redacting: secrets))"
     if let stopped = response.retryStopped { what += "; not retried: \(stopped)" }
     return PullwardenError(.source, what + hint, at: place(request.label, attempts: response.attempts))
+      .outage(HTTPClient.isRetryable(status: response.status))
   }
 
   /// The body of `response` as a JSON object, with errors that name the endpoint, never the body.

@@ -11,7 +11,7 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
   public static let typeName = "tokenExchange"
   public static let settingKeys =
     ["endpoint", "audience", "resource", "scope", "requestedTokenType", "clientId"] + TokenSettings.keys
-    + HTTPSourceSettings.keys
+    + HTTPSourceSettings.keys + ["staleIfError"]
   static let mappable = ["audience", "resource", "scope", "username"]
   public static let grantType = "urn:ietf:params:oauth:grant-type:token-exchange"
   public static let subjectTokenType = "urn:ietf:params:oauth:token-type:jwt"
@@ -25,6 +25,8 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
   public let requestedTokenType: String?
   public let clientId: String?
   public let http: HTTPSettings
+  /// Serve the cached credential when the service is down (see `CredentialCache.obtain`).
+  public let staleIfError: Bool
 
   public init(common: SourceCommon, settings: ObjectReader, baseDirectory: String) throws(PullwardenError) {
     try Self.checkCacheKeyType(common, settings)
@@ -45,6 +47,7 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
     requestedTokenType = try optional("requestedTokenType")
     clientId = try optional("clientId")
     http = try HTTPSourceSettings.read(settings, baseDirectory: baseDirectory)
+    staleIfError = try settings.bool("staleIfError") ?? false
   }
 
   /// `Token` is safest; `ServiceAccount` also works when the exchanged credential depends only on the
@@ -70,7 +73,7 @@ public struct TokenExchangeSource: ServiceAccountTokenSource {
 
     let obtained = try CredentialCache.obtain(
       in: context, source: self, token: serviceAccountToken,
-      identity: [endpoint.text, username] + parameters.flatMap { [$0.name, $0.value] }
+      identity: [endpoint.text, username] + parameters.flatMap { [$0.name, $0.value] }, staleIfError: staleIfError
     ) { () throws(PullwardenError) in
       try exchange(serviceAccountToken, parameters: parameters, now: context.now, client: context.httpClient(http, source: common.name))
     }

@@ -23,11 +23,21 @@ public struct PullwardenError: Error, Sendable, Equatable, CustomStringConvertib
   public var what: String
   /// Where it was found, e.g. `stdin, image` or `/etc/pullwarden/config.yaml:7:5, sources[0].type`.
   public var location: String?
+  /// The service behind a source could not answer (no connection, a timeout, HTTP 5xx or 429): an
+  /// outage, which `staleIfError` may bridge, unlike a refusal (4xx) or a wrong answer.
+  var isOutage = false
 
   public init(_ kind: Kind, _ what: String, at location: String? = nil) {
     self.kind = kind
     self.what = what
     self.location = location
+  }
+
+  /// The same error, marked as an outage when `outage` is true.
+  func outage(_ outage: Bool) -> PullwardenError {
+    var copy = self
+    copy.isOutage = outage
+    return copy
   }
 
   /// `what (where)` on one line: input text inside either part is escaped here, once for every

@@ -68,8 +68,14 @@ public struct CredentialCache: Sendable {
 
   /// The cached credential for this source, token and identity when there is a fresh one; else the
   /// result of `produce`, which is then stored. Without a cache, just `produce()`.
+  ///
+  /// With `staleIfError`, an outage of the service (`PullwardenError.isOutage`: no connection, a
+  /// timeout, HTTP 5xx or 429, never a refusal such as 401) is bridged with the cached credential for
+  /// the same key while it has not expired, with a warning; its expiry still bounds the kubelet's
+  /// cache. Entries are then kept even when they are due for refresh at once (`refreshBefore` at
+  /// least their lifetime), so the last good credential is always at hand.
   static func obtain<Source: ServiceAccountTokenSource>(
-    in context: ProvideContext, source: Source, token: ServiceAccountToken, identity: [String],
+    in context: ProvideContext, source: Source, token: ServiceAccountToken, identity: [String], staleIfError: Bool = false,
     produce: () throws(PullwardenError) -> ObtainedCredential
   ) throws(PullwardenError) -> ObtainedCredential {
     guard let cache = context.credentialCache else { return try produce() }
@@ -77,9 +83,19 @@ public struct CredentialCache: Sendable {
       source: Source.typeName, sourceName: source.common.name, token: token,
       annotations: context.request.serviceAccountAnnotations, identity: identity)
     let usable = cache.prepareDirectory()
-    if usable, let hit = cache.load(name, now: context.now) { return hit }
-    let fresh = try produce()
-    if usable { cache.store(fresh, as: name, now: context.now) }
+    let cached = usable ? cache.load(name) : nil
+    if let cached, cache.isFresh(cached, now: context.now) { return cached }
+    let fresh: ObtainedCredential
+    do {
+      fresh = try produce()
+    } catch {
+      guard staleIfError, error.isOutage, let cached, let expiresAt = cached.expiresAt, context.now < expiresAt else { throw error }
+      context.diagnostics.warn(
+        "source \(quoted: source.common.name): \(error); serving its cached credential, valid until \(expiresAt.rfc3339) (staleIfError)")
+      context.advice.noteStaleCredential(source: source.common.name)
+      return cached
+    }
+    if usable { cache.store(fresh, as: name, now: context.now, keepingStale: staleIfError) }
     return fresh
   }
 
@@ -133,8 +149,9 @@ public struct CredentialCache: Sendable {
 
   // MARK: Entries
 
-  /// The entry `name` when it is intact, ours, and fresh; nil otherwise (a bad entry gets a warning).
-  func load(_ name: String, now: Timestamp) -> ObtainedCredential? {
+  /// The entry `name` when it is intact and ours, fresh or not; nil otherwise (a bad entry gets a
+  /// warning).
+  func load(_ name: String) -> ObtainedCredential? {
     let path = settings.directory + "/" + name
     // O_NONBLOCK: a FIFO planted as an entry must not hang the open; the type is checked below.
     let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
@@ -158,14 +175,25 @@ public struct CredentialCache: Sendable {
       diagnostics.warn("ignoring corrupt credential cache entry \(path)")
       return nil
     }
-    guard now.adding(settings.refreshBefore) < expiresAt else { return nil }
     return ObtainedCredential(password: password, expiresAt: expiresAt)
   }
 
+  /// The entry `name` when it is intact, ours, and fresh.
+  func load(_ name: String, now: Timestamp) -> ObtainedCredential? {
+    load(name).flatMap { isFresh($0, now: now) ? $0 : nil }
+  }
+
+  /// Whether a cached credential may be used without asking the service: more than `refreshBefore` left.
+  func isFresh(_ credential: ObtainedCredential, now: Timestamp) -> Bool {
+    guard let expiresAt = credential.expiresAt else { return false }
+    return now.adding(settings.refreshBefore) < expiresAt
+  }
+
   /// Writes the entry atomically (0600) and prunes expired ones. Credentials without a known expiry
-  /// are not cached: nothing would say when to stop using them.
-  func store(_ credential: ObtainedCredential, as name: String, now: Timestamp) {
-    guard let expiresAt = credential.expiresAt, now.adding(settings.refreshBefore) < expiresAt else { return }
+  /// are not cached: nothing would say when to stop using them. An entry due for refresh at once is
+  /// kept only `keepingStale` (for `staleIfError`).
+  func store(_ credential: ObtainedCredential, as name: String, now: Timestamp, keepingStale: Bool = false) {
+    guard let expiresAt = credential.expiresAt, now.adding(keepingStale ? .zero : settings.refreshBefore) < expiresAt else { return }
     let path = settings.directory + "/" + name
     var entry = JSONObject()
     entry["version"] = .integer(Self.formatVersion)

@@ -72,14 +72,24 @@ public struct VerifyRequest: Sendable, Equatable {
       // Parsed here, not per request: most callers send hashes, and parsing is a good part of the
       // cost of a batch decision. An image that does not parse matches no key.
       guard let image = try? ImageReference(parsing: image) else { return [] }
-      // The keyring tries the most specific key first (reverse byte order), as AuthKeys explains.
-      return entries.filter { $0.key?.matches(image) == true }
-        .sorted { $1.key!.text.utf8.lexicographicallyPrecedes($0.key!.text.utf8) }
-        .map { ImagePullSecret(uid: uid, namespace: namespace, name: name, credentialHash: CredentialHash.of($0.credential)) }
+      return DockerConfig.trackedSecrets(entries, for: image, uid: uid, namespace: namespace, name: name)
     case (_?, _?):
       throw secret.error("give either \"credentialHash\" or \"dockerConfigJSON\", not both")
     case (nil, nil):
       throw secret.error("missing \"credentialHash\" or \"dockerConfigJSON\"")
     }
+  }
+}
+
+extension DockerConfig {
+  /// The kubelet's tracked credentials of one pull Secret for `image`: one entry per registry key that
+  /// matches the image, the most specific key first (reverse byte order, as AuthKeys explains), each
+  /// with its credential hash. Keys for other registries contribute nothing.
+  public static func trackedSecrets(
+    _ entries: [Entry], for image: ImageReference, uid: String, namespace: String, name: String
+  ) -> [ImagePullSecret] {
+    entries.filter { $0.key?.matches(image) == true }
+      .sorted { $1.key!.text.utf8.lexicographicallyPrecedes($0.key!.text.utf8) }
+      .map { ImagePullSecret(uid: uid, namespace: namespace, name: name, credentialHash: CredentialHash.of($0.credential)) }
   }
 }

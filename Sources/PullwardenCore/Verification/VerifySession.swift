@@ -72,6 +72,9 @@ public final class VerifySession {
   private let diagnostics: Diagnostics
   /// Whether the directory is Pullwarden's store, the only one that may be asked without imageRef.
   private let keyedByImageName: Bool
+  /// What the last `answer` wrote with `--update-records` (nil when it changed nothing), so the
+  /// command can say so.
+  public private(set) var written: RecordUpdate?
 
   /// Validates the options and the records directory.
   public init(options: VerifyOptions, batch: Bool, diagnostics: Diagnostics = .discard) throws(PullwardenError) {
@@ -87,6 +90,7 @@ public final class VerifySession {
   /// The decision for one encoded request, applying its record write when `--update-records` is on.
   /// A request that cannot be decoded yields an `.error` decision and the error itself.
   public func answer(_ bytes: [UInt8], source: String, now: Timestamp) -> (PullDecision, PullwardenError?) {
+    written = nil
     let request: VerifyRequest
     do {
       request = try VerifyRequest.decode(bytes, source: source)
@@ -112,13 +116,15 @@ public final class VerifySession {
   /// The kubelet's `writePulledRecordIfChanged` for a matched Secret. A failure is reported and the
   /// decision stands, as in the kubelet.
   private func apply(_ update: RecordUpdate, now: Timestamp) {
+    var changed = false
     do {
       try reader.store.update(imageRef: update.imageRef, diagnostics: diagnostics) { record, expiry in
         let credentials = ImagePullCredentials(kubernetesSecrets: [update.secret])
-        if let changed = ImagePulledRecord.recording(
+        if let recorded = ImagePulledRecord.recording(
           credentials, forImage: update.imageName, imageRef: update.imageRef, into: record, now: now)
         {
-          record = changed
+          record = recorded
+          changed = true
         }
         if case .until(let time) = update.expiry, var companion = expiry {
           companion.extend(update.secret, for: update.imageName, until: time)
@@ -126,6 +132,7 @@ public final class VerifySession {
         }
       }
       reader.forget(imageRef: update.imageRef)
+      if changed { written = update }
     } catch {
       diagnostics.warn("the record for \(update.imageRef) was not updated: \(error)")
     }

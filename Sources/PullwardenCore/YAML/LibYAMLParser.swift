@@ -37,7 +37,9 @@ struct LibYAMLParser: ~Copyable {
   private let input: UnsafeMutableBufferPointer<UInt8>
   private let initialized: Bool
 
-  init(_ bytes: [UInt8]) {
+  /// - Parameter firstLine: the line `bytes` start on, when they are one piece of a larger file
+  ///   (lint parses each `---` document of a stream on its own), so marks count the file's lines.
+  init(_ bytes: [UInt8], firstLine: Int = 1) {
     parser = .allocate(capacity: 1)
     input = .allocate(capacity: max(bytes.count, 1))
     _ = input.initialize(from: bytes)
@@ -45,6 +47,7 @@ struct LibYAMLParser: ~Copyable {
     if initialized {
       yaml_parser_set_input_string(parser, input.baseAddress, bytes.count)
       yaml_parser_set_encoding(parser, YAML_UTF8_ENCODING)
+      parser.pointee.mark.line = max(firstLine - 1, 0)
     }
   }
 

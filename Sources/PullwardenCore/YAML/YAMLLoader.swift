@@ -20,8 +20,11 @@ public enum YAMLLoader {
   ///
   /// A file whose first non-blank character is `{` or `[` is parsed as JSON by jansson instead, which
   /// is faster and reports JSON's own errors.
+  ///
+  /// - Parameter firstLine: the line of the file `bytes` start on (YAML errors count from it); the
+  ///   documents' own positions (`Document.location`) assume 1.
   public static func documents(
-    _ bytes: [UInt8], name: String, kind: PullwardenError.Kind, schema: YAMLSchema = .core
+    _ bytes: [UInt8], name: String, kind: PullwardenError.Kind, schema: YAMLSchema = .core, firstLine: Int = 1
   ) throws(PullwardenError) -> [Document] {
     if let first = bytes.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D }),
       first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
@@ -31,7 +34,7 @@ public enum YAMLLoader {
     guard String(validating: bytes, as: UTF8.self) != nil else {
       throw PullwardenError(kind, "file is not valid UTF-8 text", at: name)
     }
-    var parser = LibYAMLParser(bytes)
+    var parser = LibYAMLParser(bytes, firstLine: firstLine)
     var composer = Composer(schema: schema, kind: kind, name: name)
     var documents: [Document] = []
     while let root = try composer.nextDocument(&parser) {
@@ -253,14 +256,8 @@ public enum YAMLLoader {
     var parser = LibYAMLParser(bytes)
     var document = 0
     let target = path.components
-    // The containers open around the current event; `matched` when its path is a prefix of `target`.
-    struct Open {
-      var isMapping: Bool
-      var matched: Bool
-      var count = 0
-      var key: String?
-    }
-    var stack: [Open] = []
+    // The containers open around the current event; `state` (matched) when its path is a prefix of `target`.
+    var stack: [OpenCollection<Bool>] = []
     var best: YAMLMark?
     while let event = try? parser.next() {
       switch event {
@@ -281,7 +278,7 @@ public enum YAMLLoader {
         switch event {
         case .scalar(let text, let plain, let tag, _, let mark):
           top.key = schema.key(text, plain: plain && tag == nil) ?? ""
-          if top.matched, stack.count <= target.count, case .key(let wanted) = target[stack.count - 1], wanted == top.key {
+          if top.state, stack.count <= target.count, case .key(let wanted) = target[stack.count - 1], wanted == top.key {
             best = mark
             if stack.count == target.count { return (mark.line, mark.column) }
           }
@@ -299,16 +296,10 @@ public enum YAMLLoader {
       }
       // A value: which step of the path it is, and whether it is on the path.
       var onPath = stack.isEmpty
-      var mark: YAMLMark?
-      switch event {
-      case .scalar(_, _, _, _, let at), .alias(_, let at), .sequenceStart(_, let at), .mappingStart(_, let at):
-        mark = at
-      default:
-        break
-      }
+      let mark = event.valueMark
       if let top = stack.last, mark != nil {
         let depth = stack.count - 1
-        if top.matched, depth < target.count {
+        if top.state, depth < target.count {
           switch target[depth] {
           case .key(let wanted): onPath = top.isMapping && top.key == wanted
           case .index(let wanted): onPath = !top.isMapping && top.count == wanted
@@ -321,20 +312,7 @@ public enum YAMLLoader {
         if stack.isEmpty || stack.last?.isMapping == false { best = mark }
         if stack.count == target.count { return (mark.line, mark.column) }
       }
-      switch event {
-      case .sequenceStart, .mappingStart:
-        var isMapping = false
-        if case .mappingStart = event { isMapping = true }
-        stack.append(Open(isMapping: isMapping, matched: onPath))
-      case .sequenceEnd, .mappingEnd:
-        stack.removeLast()
-        fallthrough
-      default:
-        if !stack.isEmpty {
-          stack[stack.count - 1].count += 1
-          stack[stack.count - 1].key = nil
-        }
-      }
+      stack.advance(past: event, opening: onPath)
     }
     return best.map { ($0.line, $0.column) }
   }
