@@ -63,12 +63,14 @@ let package = Package(
 
     // The commit and its date, stamped by scripts/build-release (-Xcc -D...); "unknown" otherwise.
     .target(name: "CBuildInfo"),
+    // Gives the statically linked Swift runtime its argv without reading /proc/self/maps (release only).
+    .target(name: "CArguments"),
 
     // MARK: Executables
 
     .executableTarget(
       name: "pullwarden",
-      dependencies: ["PullwardenCore", "CBuildInfo"]
+      dependencies: ["PullwardenCore", "CBuildInfo", "CArguments"]
     ),
     .target(
       name: "FixtureKit",

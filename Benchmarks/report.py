@@ -123,7 +123,42 @@ if counts:
             print(f"  {'verify --batch, in memory, per decision, before':<46} {instructions['verify_batch_in_memory_per_decision_before']:>14,}")
     instructions.update(counts)
 
-summary = {"commit": commit, "machine": machine, "results": rows, "verify_batch": batch, "instructions": instructions}
+# Step 10's targets, each beside its baseline from this same run (issue 15: provide and verify at
+# most 2.0x the minimal C plugin, provide's peak RSS at most 8 MiB, stripped binary under 20 MB).
+targets = []
+def target(name, value, limit, text):
+    if value is not None:
+        targets.append({"figure": name, "value": value, "limit": limit, "met": value <= limit})
+        print(f"  {name:<46} {text:<44} {'met' if value <= limit else 'NOT met'} (target {limit:g})")
+provide = by_label.get("provide, dockerConfig")
+verify = by_label.get("verify, one process, 100000 records")
+floor = by_label.get("C hello world linking jansson, yaml, libm")
+release_size = next((row for row in rows if row.get("label") == "binary size, release"), None)
+if minimal and (provide or verify):
+    print()
+    print("Step 10 targets (issue 15), from this run:")
+    if provide:
+        target("provide (dockerConfig) / minimal C plugin", round(provide["median_ms"] / minimal, 2), 2.0,
+               f"{provide['median_ms']:.3f} ms / {minimal:.3f} ms = {provide['median_ms'] / minimal:.2f}x")
+        if provide.get("peak_rss_kib"):
+            target("provide peak RSS, MiB", round(provide["peak_rss_kib"] / 1024, 1), 8.0,
+                   f"{provide['peak_rss_kib'] / 1024:.1f} MiB (C plugin {by_label['minimal C plugin (jansson)'].get('peak_rss_kib', 0) / 1024:.1f} MiB)")
+    if verify:
+        target("verify, 100k records / minimal C plugin", round(verify["median_ms"] / minimal, 2), 2.0,
+               f"{verify['median_ms']:.3f} ms / {minimal:.3f} ms = {verify['median_ms'] / minimal:.2f}x")
+    if release_size:
+        target("stripped release binary, MB", round(release_size["stripped_bytes"] / 1e6, 1), 20.0,
+               f"{release_size['stripped_bytes'] / 1e6:.1f} MB")
+    if floor:
+        print(f"  floor: a C program that only loads the same libraries (glibc, libjansson, libyaml, libm) takes "
+              f"{floor['median_ms']:.3f} ms = {floor['median_ms'] / minimal:.2f}x the plugin")
+    write = by_label.get("C: only the record write's file-system calls")
+    if write:
+        print(f"  floor: a C program that only makes provide's record-write file-system calls takes "
+              f"{write['median_ms']:.3f} ms = {write['median_ms'] / minimal:.2f}x the plugin (which writes nothing)")
+
+summary = {"commit": commit, "machine": machine, "results": rows, "verify_batch": batch, "instructions": instructions,
+           "step10_targets": targets}
 with open(out_path, "w") as f:
     json.dump(summary, f, indent=2)
 print()

@@ -335,8 +335,7 @@ extension Explanation {
     let contributions = PullRecorder.Contributions(
       outcome.handedOut, now: now, validFor: outcome.response.cacheDuration ?? config.defaultCacheDuration)
     let store = RecordStore(directory: config.recordsDirectory)
-    var exists = false
-    if case .found = store.pulledRecord(imageRef: image) { exists = true }
+    let exists = store.hasRecord(imageRef: image)
     // An unresolved credential has no hash: a Secret from it never is (kubernetesSecrets needs --live).
     let secrets = contributions.secrets.map(\.0).filter { secret in
       !outcome.handedOut.contains { $0.unresolved && $0.origin.secret?.uid == secret.uid && $0.origin.secret?.name == secret.name }

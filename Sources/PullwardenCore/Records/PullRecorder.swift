@@ -98,8 +98,7 @@ public struct PullRecorder: Sendable {
     _ handedOut: [SuppliedCredential], image: String, validFor duration: GoDuration, now: Timestamp
   ) throws(PullwardenError) -> Pending? {
     guard !handedOut.isEmpty else { return nil }
-    var hadRecord = false
-    if case .found = store.pulledRecord(imageRef: image) { hadRecord = true }
+    let hadRecord = store.hasRecord(imageRef: image)
     if !hadRecord { try store.recordIntent(image: image) }
     return Pending(handedOut: handedOut, image: image, duration: duration, now: now, hadRecord: hadRecord)
   }

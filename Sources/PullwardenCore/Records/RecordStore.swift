@@ -87,6 +87,14 @@ public struct RecordStore: Sendable {
     return entry.pulled
   }
 
+  /// Whether a trusted pulled record for `imageRef` exists: `pulledRecord` is `.found`, whatever its
+  /// companion holds, so the companion is not read (provide asks this before every answer).
+  public func hasRecord(imageRef: String) -> Bool {
+    guard case .loaded(let record) = Self.load(pulledDirectory + "/" + Self.fileName(forKey: imageRef), decode: ImagePulledRecord.decode)
+    else { return false }
+    return record.imageRef == imageRef
+  }
+
   /// The record file `name` (already locked, or not needing a lock) checked against `imageRef`, and
   /// what is wrong with its companion, if anything (an untrusted companion reads as an empty one).
   private func read(name: String, imageRef: String) -> (pulled: Pulled, companionProblem: String?) {
