@@ -136,11 +136,8 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
       obtained = try read(names, calls: calls, token: serviceAccountToken, context: context)
       stale?.store(obtained, now: context.now)
     } catch {
-      guard error.isOutage, let stale, let kept = stale.load(now: context.now) else { throw error }
-      context.diagnostics.warn(
-        "source \(quoted: common.name): \(error); serving its cached Secrets, fetched at \(kept.fetchedAt.rfc3339), served until \(kept.expiresAt.rfc3339) (staleIfError)")
-      context.advice.noteStaleCredential(source: common.name, servedUntil: kept.expiresAt)
-      obtained = kept.credentials
+      guard let stale else { throw error }
+      obtained = try stale.bridge(error, context: context)
     }
     // Kept whole in the cache; only what concerns this answer goes out.
     return obtained.filter { item in

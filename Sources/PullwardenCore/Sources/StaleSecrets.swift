@@ -87,6 +87,16 @@ struct StaleSecrets {
     return kept
   }
 
+  /// The kept Secrets in place of a read that failed with `error`, when it is an outage and an
+  /// unexpired copy exists, with a warning; otherwise `error` itself.
+  func bridge(_ error: PullwardenError, context: ProvideContext) throws(PullwardenError) -> [SuppliedCredential] {
+    guard error.isOutage, let kept = load(now: context.now) else { throw error }
+    context.diagnostics.warn(
+      "source \(quoted: sourceName): \(error); serving its cached Secrets, fetched at \(kept.fetchedAt.rfc3339), served until \(kept.expiresAt.rfc3339) (staleIfError)")
+    context.advice.noteStaleCredential(source: sourceName, servedUntil: kept.expiresAt)
+    return kept.credentials
+  }
+
   private static func coordinates(_ namespace: String, _ name: String, _ uid: String) -> JSONValue {
     .object(["namespace": .string(namespace), "name": .string(name), "uid": .string(uid)])
   }
