@@ -392,6 +392,146 @@ import Testing
     #expect(decision.status == 1)
   }
 
+  // MARK: staleIfError
+
+  /// A config with the credential cache, the decision log and metrics, for `api` (a dedicated server
+  /// a test may stop, or the shared one). Its CA is copied: stop() removes the server's folder.
+  private func staleConfig(_ api: TestTokenServer, options: String = "", staleIfError: String? = "10m") throws -> String {
+    let caFile = scratch.path + "/api-ca.pem"
+    if !FileManager.default.fileExists(atPath: caFile) { try FileManager.default.copyItem(atPath: api.caFile, toPath: caFile) }
+    let url = "\(api.url)/s/\(options.isEmpty ? "" : options + ",")api=\(FixtureRunner.percentEncoded(self.api))"
+    return try scratch.write(
+      "config.yaml",
+      """
+      recordsDir: records
+      credentialCache: {dir: cache}
+      log: {file: {path: log/decisions.jsonl}}
+      metrics: {textfile: metrics/pullwarden.prom}
+      sources:
+        - name: pod-secrets
+          type: kubernetesSecrets
+          matchImages: ["*.example.com"]
+          server: \(url)
+          caFile: \(caFile)
+          tokenAudience: \(Self.apiAudience)
+          cacheDuration: 1h
+          attempts: 1
+      \(staleIfError.map { "    staleIfError: \($0)" } ?? "")
+      """)
+  }
+
+  private func cacheFiles() -> [String] { (try? FileManager.default.contentsOfDirectory(atPath: scratch.path + "/cache")) ?? [] }
+
+  private func writeTwoPullSecrets() throws {
+    try writeAccount(pullSecrets: ["registry-a", "registry-b"])
+    try writeSecret("registry-a", registry: "registry-a.example.com", username: "alice", password: "alice-password")
+    try writeSecret("registry-b", registry: "registry-b.example.com", username: "bob", password: "bob-password")
+  }
+
+  /// `9m29s` in seconds.
+  private func seconds(_ text: String) -> Int {
+    let numbers = text.split(whereSeparator: { !$0.isNumber }).compactMap { Int($0) }
+    return text.contains("m") ? numbers[0] * 60 + (numbers.count > 1 ? numbers[1] : 0) : numbers[0]
+  }
+
+  /// The API server is stopped between two calls: the second is answered with the Secrets of the
+  /// first, with a warning, a cacheDuration inside the staleIfError window, a log line and a count.
+  @Test func anAPIServerTakenDownIsBridgedByTheCachedSecrets() throws {
+    let apiServer = try TestTokenServer()
+    defer { apiServer.stop() }
+    try writeTwoPullSecrets()
+    let config = try staleConfig(apiServer)
+    let secrets = ["alice-password", "bob-password"]
+    let first = try provide(config, secrets: secrets)
+    #expect(first.status == 0 && first.stderr.isEmpty, "\(first.stderr)")
+    #expect(try jsonObject(first.stdout)["cacheDuration"] as? String == "1h0m0s")
+    #expect(cacheFiles().count == 1)
+    let record = try String(contentsOfFile: try recordFile("registry-a.example.com/team/app"), encoding: .utf8)
+
+    apiServer.stop()
+    let second = try provide(config, secrets: secrets)
+    #expect(second.status == 0)
+    #expect(try auth(second) == auth(first))
+    let duration = seconds(try #require(try jsonObject(second.stdout)["cacheDuration"] as? String))
+    #expect(duration > 0 && duration <= 570, "\(second.stdout)")
+    #expect(
+      second.stderr.hasPrefix("pullwarden: warning: source \"pod-secrets\": reading ServiceAccount team-a/builder failed: cannot connect"),
+      "\(second.stderr)")
+    #expect(second.stderr.contains("; serving its cached Secrets, fetched at "))
+    #expect(second.stderr.contains(", served until "))
+    #expect(second.stderr.hasSuffix(" (staleIfError)\n") && second.stderr.filter { $0 == "\n" }.count == 1)
+    // The records are written exactly as for a live answer.
+    #expect(try String(contentsOfFile: try recordFile("registry-a.example.com/team/app"), encoding: .utf8) == record)
+
+    let log = try String(contentsOfFile: scratch.path + "/log/decisions.jsonl", encoding: .utf8)
+    let lines = try log.split(separator: "\n").map { try jsonObject(String($0)) }
+    #expect(lines.count == 2)
+    #expect((lines[1]["sources"] as? [[String: Any]])?.first?["stale"] as? Bool == true)
+    #expect((lines[0]["sources"] as? [[String: Any]])?.first?["stale"] == nil)
+    let hashes = lines.map { (($0["credentials"] as? [[String: Any]]) ?? []).compactMap { $0["credentialHash"] as? String } }
+    #expect(!hashes[0].isEmpty && hashes[0] == hashes[1])
+    let metrics = try String(contentsOfFile: scratch.path + "/metrics/pullwarden.prom", encoding: .utf8)
+    #expect(metrics.contains("pullwarden_stale_credentials_served_total{source=\"pod-secrets\"} 1\n"), "\(metrics)")
+    for secret in secrets { #expect(!log.contains(secret) && !metrics.contains(secret)) }
+  }
+
+  @Test func withoutStaleIfErrorNothingIsKeptAndAnOutageFailsTheCall() throws {
+    let apiServer = try TestTokenServer()
+    defer { apiServer.stop() }
+    try writeTwoPullSecrets()
+    let config = try staleConfig(apiServer, staleIfError: nil)
+    #expect(try provide(config, secrets: ["alice-password"]).status == 0)
+    // The credential cache is on, but nothing about Secrets is written to disk.
+    #expect(cacheFiles().isEmpty)
+    apiServer.stop()
+    let second = try provide(config, secrets: ["alice-password"])
+    #expect(second.status == 3)
+    #expect(second.stderr.hasPrefix("pullwarden: reading ServiceAccount team-a/builder failed: cannot connect"), "\(second.stderr)")
+    #expect(cacheFiles().isEmpty)
+  }
+
+  /// A server error after a good answer is an outage (served stale); a refusal never is.
+  @Test(arguments: [
+    ("status=503", true), ("status=500", true), ("status=429", true), ("status=403,error=Forbidden", false),
+    ("status=401,error=Unauthorized", false), ("status=404,error=NotFound", false), ("status=501", false),
+  ])
+  func onlyAnAPIOutageServesStale(fault: String, servesStale: Bool) throws {
+    try writeTwoPullSecrets()
+    let scenario = "stale-\(UUID().uuidString.prefix(8).lowercased())"
+    let config = try staleConfig(server, options: "id=\(scenario),on=serviceaccounts,after=1,\(fault)")
+    let first = try provide(config, secrets: ["alice-password"])
+    #expect(first.status == 0, "\(first.stderr)")
+    let second = try provide(config, secrets: ["alice-password"])
+    if servesStale {
+      #expect(second.status == 0)
+      #expect(second.stderr.contains("cannot read ServiceAccount team-a/builder: HTTP "), "\(second.stderr)")
+      #expect(second.stderr.hasSuffix(" (staleIfError)\n"))
+      #expect(try auth(second) == auth(first))
+    } else {
+      #expect(second.status == 3)
+      #expect(second.stderr.hasPrefix("pullwarden: cannot read ServiceAccount team-a/builder: HTTP "), "\(second.stderr)")
+      #expect(!second.stderr.contains("staleIfError"))
+    }
+  }
+
+  /// Every live answer replaces the kept Secrets: one removed from the service account is not served
+  /// in a later outage.
+  @Test func aSecretRemovedFromTheServiceAccountLeavesTheCache() throws {
+    try writeTwoPullSecrets()
+    let scenario = "removed-\(UUID().uuidString.prefix(8).lowercased())"
+    let config = try staleConfig(server, options: "id=\(scenario),on=serviceaccounts,after=2,status=503")
+    let secrets = ["alice-password", "bob-password"]
+    #expect(try auth(try provide(config, image: "registry-b.example.com/app", secrets: secrets)).keys.sorted() == ["registry-b.example.com"])
+    try writeAccount(pullSecrets: ["registry-a"])
+    #expect(try provide(config, image: "registry-a.example.com/app", secrets: secrets).status == 0)
+    let stale = try provide(config, image: "registry-b.example.com/app", secrets: secrets)
+    #expect(stale.status == 0)
+    #expect(stale.stderr.contains("(staleIfError)"), "\(stale.stderr)")
+    #expect(try jsonObject(stale.stdout)["auth"] as? [String: Any] == nil || (try auth(stale)).isEmpty)
+    let kept = try provide(config, image: "registry-a.example.com/app", secrets: secrets)
+    #expect(try auth(kept) == ["registry-a.example.com": ["username": "alice", "password": "alice-password"]])
+  }
+
   private func recordFile(_ image: String) throws -> String {
     scratch.path + "/records/pulled/sha256-" + sha256Hex(image)
   }

@@ -100,7 +100,10 @@ public struct PullwardenConfig: Sendable {
     if let cache = try root.object("credentialCache") {
       config.credentialCache = try CredentialCacheSettings.read(cache, baseDirectory: baseDirectory)
     }
-    if config.credentialCache == nil, let index = sourceReaders.firstIndex(where: { $0.object["staleIfError"] == .bool(true) }) {
+    if config.credentialCache == nil, let index = sourceReaders.firstIndex(where: { reader in
+      // true on a token source, a duration on kubernetesSecrets
+      reader.object["staleIfError"] == .bool(true) || reader.object["staleIfError"]?.stringValue != nil
+    }) {
       throw sourceReaders[index].error(
         "\"staleIfError\" serves credentials from the credential cache, which is off: set credentialCache too", at: "staleIfError")
     }

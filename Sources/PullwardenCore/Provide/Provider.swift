@@ -120,7 +120,8 @@ public struct Provider: Sendable {
     }
     let assignment = AuthKeys.assign(supplied)
     let duration = cacheDurationDecision(
-      consulted: plan.consulted, supplied: supplied, now: context.now, incomplete: context.advice.isIncomplete)
+      consulted: plan.consulted, supplied: supplied, now: context.now, incomplete: context.advice.isIncomplete,
+      staleUntil: context.advice.staleServedUntil)
     let response = CredentialProviderResponse(
       apiVersion: request.apiVersion, cacheKeyType: plan.scope.type, cacheDuration: duration.value, auth: assignment.auth)
     let handedOut = supplied.filter { $0.key.matches(plan.image) }
@@ -132,18 +133,22 @@ public struct Provider: Sendable {
 
   /// The `cacheDuration` and what set it: the shortest configured duration of the consulted sources,
   /// bounded by every credential's expiry (less `expirySkew`), and by `missCacheDuration` when a
-  /// source could give only part of its answer.
+  /// source could give only part of its answer. A stale copy served without an expiry of its own
+  /// (`staleUntil`) bounds it like an expiry.
   func cacheDurationDecision(
-    consulted: [any CredentialSource], supplied: [SuppliedCredential], now: Timestamp, incomplete: Bool
+    consulted: [any CredentialSource], supplied: [SuppliedCredential], now: Timestamp, incomplete: Bool,
+    staleUntil: [ResponseAdvice.StaleBound] = []
   ) -> CacheDurationDecision {
     let shortest = consulted.min { $0.common.cacheDuration < $1.common.cacheDuration }!
     var decision = CacheDurationDecision(
       value: shortest.common.cacheDuration, reason: .configured(source: shortest.common.name, consulted: consulted.count))
-    for item in supplied {
-      guard let expiresAt = item.expiresAt else { continue }
+    let expiries =
+      supplied.compactMap { item in item.expiresAt.map { (source: item.sourceName, at: $0) } }
+      + staleUntil.map { (source: $0.source, at: $0.until) }
+    for (source, expiresAt) in expiries {
       let bound = Self.cacheDuration(configured: decision.value, expiries: [expiresAt], now: now, skew: config.expirySkew)
       if bound < decision.value {
-        decision = CacheDurationDecision(value: bound, reason: .expiry(source: item.sourceName, at: expiresAt, skew: config.expirySkew))
+        decision = CacheDurationDecision(value: bound, reason: .expiry(source: source, at: expiresAt, skew: config.expirySkew))
       }
     }
     if incomplete && config.missCacheDuration < decision.value {

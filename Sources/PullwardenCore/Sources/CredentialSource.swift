@@ -200,9 +200,24 @@ public final class ResponseAdvice: Sendable {
 
   private let stale = Mutex<[String]>([])
 
-  /// A source served a cached credential because its service failed (`staleIfError`).
-  func noteStaleCredential(source: String) { stale.withLock { $0.append(source) } }
+  private let staleBounds = Mutex<[StaleBound]>([])
+
+  /// A source served a cached credential because its service failed (`staleIfError`). `servedUntil`:
+  /// when the served copy stops being served (credentials without an expiry of their own, such as
+  /// Secrets); the answer must not be cached past it.
+  func noteStaleCredential(source: String, servedUntil: Timestamp? = nil) {
+    stale.withLock { $0.append(source) }
+    if let servedUntil { staleBounds.withLock { $0.append(StaleBound(source: source, until: servedUntil)) } }
+  }
 
   /// The sources that served a cached credential in this run, in the order they did.
   var staleSources: [String] { stale.withLock { $0 } }
+
+  /// Until when stale copies without an expiry of their own may be served, by source.
+  var staleServedUntil: [StaleBound] { staleBounds.withLock { $0 } }
+
+  struct StaleBound: Sendable {
+    var source: String
+    var until: Timestamp
+  }
 }

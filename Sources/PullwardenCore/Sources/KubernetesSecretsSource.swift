@@ -12,7 +12,7 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
   public static let typeName = "kubernetesSecrets"
   public static let settingKeys =
     ["server", "inCluster", "kubeconfig", "kubeconfigContext", "imagePullSecrets", "secretsAnnotation", "secretNames"]
-    + TokenSettings.keys.filter { $0 != "username" } + HTTPSourceSettings.keys
+    + TokenSettings.keys.filter { $0 != "username" } + HTTPSourceSettings.keys + ["staleIfError"]
 
   public let common: SourceCommon
   public let token: TokenSettings
@@ -24,6 +24,8 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
   /// Secret names always read (in the pod's namespace).
   public let secretNames: [String]
   public let http: HTTPSettings
+  /// Serve the Secrets last read, at most this old, while the API server is down (`StaleSecrets`).
+  public let staleIfError: GoDuration?
 
   public init(common: SourceCommon, settings: ObjectReader, baseDirectory: String) throws(PullwardenError) {
     try Self.checkCacheKeyType(common, settings)
@@ -70,6 +72,15 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
     }
     if !imagePullSecrets && secretsAnnotation == nil && secretNames.isEmpty {
       throw settings.error("no Secrets to read: keep \"imagePullSecrets\" on, or set \"secretsAnnotation\" or \"secretNames\"")
+    }
+    if case .bool? = settings.object["staleIfError"] {
+      throw settings.error(
+        "\"staleIfError\" takes a duration here, such as \"15m\": Secrets carry no expiry, so it bounds how old a served copy may be",
+        at: "staleIfError")
+    }
+    staleIfError = try settings.duration("staleIfError")
+    if let staleIfError, staleIfError <= .zero {
+      throw settings.error("\"staleIfError\" must be positive (leave it out to turn it off)", at: "staleIfError")
     }
   }
 
@@ -119,6 +130,31 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
       context.trace.note(.needsLive("the credentials are in the Secrets the API server returns"), source: common.name)
       return []
     }
+    let stale = StaleSecrets(source: self, server: server, token: serviceAccountToken, context: context)
+    let obtained: [SuppliedCredential]
+    do {
+      obtained = try read(names, calls: calls, token: serviceAccountToken, context: context)
+      stale?.store(obtained, now: context.now)
+    } catch {
+      guard let stale else { throw error }
+      obtained = try stale.bridge(error, context: context)
+    }
+    // Kept whole in the cache; only what concerns this answer goes out.
+    return obtained.filter { item in
+      guard context.includes(item.key, within: common.matchImages) else {
+        context.noteLeftOut(item.key, source: common.name)
+        return false
+      }
+      return true
+    }
+  }
+
+  /// Reads the Secrets from the API server: every registry credential in them, whatever the image.
+  private func read(
+    _ names: [String], calls: APIServerCalls, token serviceAccountToken: ServiceAccountToken, context: ProvideContext
+  ) throws(PullwardenError) -> [SuppliedCredential] {
+    let account = serviceAccountToken.coordinates
+    var names = names
     let limit = TenantLimits.secretsPerServiceAccount
     var overLimit = names.count > limit
     names = Array(names.prefix(limit))
@@ -158,6 +194,7 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
       switch fetched[name]! {
       case .failure(let failure):
         throw PullwardenError(.source, "reading Secret \(account.namespace)/\(name) failed: \(failure.what)", at: calls.place(request, attempts: failure.attempts))
+          .outage(failure.isOutage)
       case .success(let response) where response.status == 401:
         throw PullwardenError(
           .source, "the API server refused the service-account token: \(calls.summary(response)) (is the kubelet's serviceAccountTokenAudience one the API server accepts?)",
@@ -170,6 +207,7 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
         unreadable.append((problem, response.status == 403))
       case .success(let response) where !response.isSuccess:
         throw PullwardenError(.source, "reading Secret \(account.namespace)/\(name) failed: \(calls.summary(response))", at: calls.place(request, attempts: response.attempts))
+          .outage(HTTPClient.isRetryable(status: response.status))
       case .success(let response):
         read += 1
         supplied += try credentials(in: response, of: request, name: name, account: account, calls: calls, context: context)
@@ -218,6 +256,7 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
     switch result {
     case .failure(let failure):
       throw PullwardenError(.source, "reading ServiceAccount \(account) failed: \(failure.what)", at: calls.place(request, attempts: failure.attempts))
+        .outage(failure.isOutage)
     case .success(let answer):
       response = answer
     }
@@ -226,6 +265,7 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
       if response.status == 401 { what += " (is the kubelet's serviceAccountTokenAudience one the API server accepts?)" }
       if response.status == 403 { what += " (grant the service account \"get\" on its own serviceaccount)" }
       throw PullwardenError(.source, what, at: calls.place(request, attempts: response.attempts))
+        .outage(HTTPClient.isRetryable(status: response.status))
     }
     let object = try calls.object(response, of: request, describedAs: "ServiceAccount")
     if let kind = try object.string("kind"), kind != "ServiceAccount" {
@@ -281,10 +321,6 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
     }
     return config.entries.compactMap { entry in
       guard let key = entry.key else { return nil }
-      guard context.includes(key, within: common.matchImages) else {
-        context.noteLeftOut(key, source: common.name)
-        return nil
-      }
       return SuppliedCredential(
         key: key, credential: entry.credential, origin: CredentialOrigin(secret: secret.coordinates, serviceAccount: account),
         sourceName: common.name)

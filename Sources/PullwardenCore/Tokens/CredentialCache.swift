@@ -152,6 +152,16 @@ public struct CredentialCache: Sendable {
   /// The entry `name` when it is intact and ours, fresh or not; nil otherwise (a bad entry gets a
   /// warning).
   func load(_ name: String) -> ObtainedCredential? {
+    loadEntry(name) { entry, expiresAt in
+      guard case .string(let password)? = entry["password"], !password.isEmpty else { return nil }
+      return ObtainedCredential(password: password, expiresAt: expiresAt)
+    }
+  }
+
+  /// The entry `name` decoded by `decode` when it is a private regular file of this user in this
+  /// format version with an expiry, fresh or not; nil otherwise (a bad entry gets a warning). Shared by
+  /// every kind of entry (exchanged credentials, Secrets kept for `staleIfError`).
+  func loadEntry<Entry>(_ name: String, limit: Int = CredentialCache.entryLimit, decode: (JSONObject, Timestamp) -> Entry?) -> Entry? {
     let path = settings.directory + "/" + name
     // O_NONBLOCK: a FIFO planted as an entry must not hang the open; the type is checked below.
     let fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK)
@@ -165,17 +175,17 @@ public struct CredentialCache: Sendable {
       diagnostics.warn("ignoring credential cache entry \(path): not a private regular file of this user")
       return nil
     }
-    guard let bytes = try? FileIO.readAll(fd: fd, limit: Self.entryLimit, name: path, sizeHint: Int(info.st_size)),
+    guard let bytes = try? FileIO.readAll(fd: fd, limit: limit, name: path, sizeHint: Int(info.st_size)),
       case .object(let entry)? = try? JSON.parse(bytes, document: path, kind: .source),
       entry["version"] == .integer(Self.formatVersion),
-      case .string(let password)? = entry["password"], !password.isEmpty,
-      case .string(let expiry)? = entry["expiresAt"], let expiresAt = Timestamp(rfc3339: expiry)
+      case .string(let expiry)? = entry["expiresAt"], let expiresAt = Timestamp(rfc3339: expiry),
+      let decoded = decode(entry, expiresAt)
     else {
       // Never quote the file: it holds a credential.
       diagnostics.warn("ignoring corrupt credential cache entry \(path)")
       return nil
     }
-    return ObtainedCredential(password: password, expiresAt: expiresAt)
+    return decoded
   }
 
   /// The entry `name` when it is intact, ours, and fresh.
@@ -194,13 +204,25 @@ public struct CredentialCache: Sendable {
   /// kept only `keepingStale` (for `staleIfError`).
   func store(_ credential: ObtainedCredential, as name: String, now: Timestamp, keepingStale: Bool = false) {
     guard let expiresAt = credential.expiresAt, now.adding(keepingStale ? .zero : settings.refreshBefore) < expiresAt else { return }
-    let path = settings.directory + "/" + name
     var entry = JSONObject()
+    entry["password"] = .string(credential.password)
+    storeEntry(entry, as: name, expiresAt: expiresAt, now: now)
+  }
+
+  /// Writes `fields` as entry `name` (with the format version and `expiresAt`) atomically, 0600, and
+  /// prunes expired entries. An entry over `limit` is not written: it could not be read back.
+  func storeEntry(_ fields: JSONObject, as name: String, expiresAt: Timestamp, now: Timestamp, limit: Int = CredentialCache.entryLimit) {
+    let path = settings.directory + "/" + name
+    var entry = fields
     entry["version"] = .integer(Self.formatVersion)
     entry["expiresAt"] = .string(expiresAt.rfc3339)
-    entry["password"] = .string(credential.password)
+    let bytes = JSON.encode(.object(entry)) + [UInt8(ascii: "\n")]
+    guard bytes.count <= limit else {
+      diagnostics.warn("credential cache entry not written: \(bytes.count) bytes, over the limit of \(limit)")
+      return
+    }
     do {
-      try FileIO.replaceFile(path, with: JSON.encode(.object(entry)) + [UInt8(ascii: "\n")], mode: 0o600)
+      try FileIO.replaceFile(path, with: bytes, mode: 0o600)
     } catch {
       diagnostics.warn("credential cache entry not written: \(error)")
       return
