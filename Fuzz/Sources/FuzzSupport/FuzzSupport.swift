@@ -1,6 +1,6 @@
 import FuzzDriver
 import Glibc
-import PullwardenCore
+@testable import PullwardenCore
 
 /// The signature of `LLVMFuzzerTestOneInput`.
 public typealias FuzzTest = @convention(c) (UnsafePointer<UInt8>?, Int) -> CInt
@@ -85,4 +85,21 @@ public func writeFile(_ path: String, _ bytes: [UInt8]) {
     }
     offset += written
   }
+}
+
+/// Pullwarden's config file, validated (no file is read: parse works on the bytes), for the inputs
+/// the loader reads as JSON (a first non-blank `{` or `[`) or, with `readAsJSON` false, as YAML: each
+/// parser gets a target of its own (FuzzConfigJSON, FuzzConfigYAML), which both run this.
+public func fuzzConfig(_ data: UnsafePointer<UInt8>?, _ size: Int, readAsJSON: Bool) -> CInt {
+  let input = bytes(data, size)
+  let first = input.first(where: { $0 != 0x20 && $0 != 0x09 && $0 != 0x0A && $0 != 0x0D })
+  let isJSON = first == UInt8(ascii: "{") || first == UInt8(ascii: "[")
+  guard isJSON == readAsJSON else { return 0 }
+  do {
+    let config = try PullwardenConfig.parse(input, path: "/etc/pullwarden/config.yaml")
+    require(!config.sources.isEmpty, "a config without sources was accepted")
+  } catch {
+    requireOneLine(error.description, "config error")
+  }
+  return 0
 }
