@@ -64,6 +64,16 @@ private let refOther = "sha256:" + String(repeating: "e5", count: 32)
 
   // MARK: Secret hashing
 
+  @Test(arguments: [
+    ("registry.example.com/app", "Always"), ("registry.example.com/app:latest", "Always"),
+    ("registry.example.com/app:v1", "IfNotPresent"), ("registry.example.com/app@sha256:" + String(repeating: "a1", count: 32), "IfNotPresent"),
+    // The tag decides, as SetDefaults_Container does: a digest beside :latest still pulls Always.
+    ("registry.example.com/app:latest@sha256:" + String(repeating: "a1", count: 32), "Always"),
+  ])
+  func anUnsetPullPolicyIsDefaultedAsTheAPIServerDoes(image: String, policy: String) {
+    #expect(AuditContainer.defaultPullPolicy(for: image) == policy)
+  }
+
   @Test func podSecretsAreHashedAsTheKubeletHashesThem() throws {
     kubeletRecord(refAPI, secretMapping("registry.example.com/team-a/api", hash: userPasswordHash))
     let report = try run(

@@ -38,11 +38,11 @@ public struct AuditContainer: Sendable, Equatable {
     self.pullPolicy = pullPolicy
   }
 
-  /// The API server's default `imagePullPolicy` for `image`.
+  /// The API server's default `imagePullPolicy` for `image` (`PullPolicy.kubernetesDefault`, which
+  /// lint uses too: `:latest@sha256:…` is Always there as well).
   public static func defaultPullPolicy(for image: String) -> String {
-    guard let reference = try? ImageReference(parsing: image) else { return "IfNotPresent" }
-    if reference.digest != nil { return "IfNotPresent" }
-    return reference.tag == nil || reference.tag == "latest" ? "Always" : "IfNotPresent"
+    guard let reference = try? ImageReference(parsing: image) else { return PullPolicy.ifNotPresent.rawValue }
+    return PullPolicy.kubernetesDefault(for: reference).rawValue
   }
 }
 
