@@ -10,6 +10,17 @@
 //   plugins        check-fixtures (runs Fixtures/ through the built binary)
 import PackageDescription
 
+// The binary the kubelet starts on every pull imports neither _Concurrency nor _StringProcessing, which
+// Swift imports into every module unless told not to. Linking them costs each call start-up work for
+// code it never runs: libdispatch's constructor, and about 7,000 relocations of their metadata and
+// regex tables (docs/design-decisions.md, "Start-up"). Tests and the fixture runner keep them.
+let withoutImplicitRuntimeModules: [SwiftSetting] = [
+  .unsafeFlags([
+    "-Xfrontend", "-disable-implicit-concurrency-module-import",
+    "-Xfrontend", "-disable-implicit-string-processing-module-import",
+  ])
+]
+
 let package = Package(
   name: "pullwarden",
   products: [
@@ -58,7 +69,7 @@ let package = Package(
       ],
       // Members of modules imported only transitively are not visible, so the core cannot slip into
       // using something (Foundation, say) that only a dependency imports.
-      swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+      swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")] + withoutImplicitRuntimeModules
     ),
 
     // The commit and its date, stamped by scripts/build-release (-Xcc -D...); "unknown" otherwise.
@@ -70,7 +81,8 @@ let package = Package(
 
     .executableTarget(
       name: "pullwarden",
-      dependencies: ["PullwardenCore", "CBuildInfo", "CArguments"]
+      dependencies: ["PullwardenCore", "CBuildInfo", "CArguments"],
+      swiftSettings: withoutImplicitRuntimeModules
     ),
     .target(
       name: "FixtureKit",

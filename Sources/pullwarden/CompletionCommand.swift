@@ -118,7 +118,7 @@ enum CompletionCommand {
 
   /// Single-quoted for sh.
   static func bashQuoted(_ text: String) -> String {
-    "'" + text.replacing("'", with: "'\\''") + "'"
+    "'" + escaping(text, ["'": "'\\''"]) + "'"
   }
 
   // MARK: zsh
@@ -255,6 +255,15 @@ enum CompletionCommand {
 
   /// Single-quoted for fish (`\` and `'` escaped inside).
   static func fishQuoted(_ text: String) -> String {
-    "'" + text.replacing("\\", with: "\\\\").replacing("'", with: "\\'") + "'"
+    "'" + escaping(text, ["\\": "\\\\", "'": "\\'"]) + "'"
+  }
+
+  /// `text` with each character found in `replacements` replaced by its value.
+  static func escaping(_ text: String, _ replacements: [Character: String]) -> String {
+    var result = ""
+    for character in text {
+      if let replacement = replacements[character] { result += replacement } else { result.append(character) }
+    }
+    return result
   }
 }

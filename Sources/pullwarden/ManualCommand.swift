@@ -35,7 +35,7 @@ enum ManualCommand {
       ".SH SYNOPSIS",
     ]
     lines += Array(Commands.commands.map { [synopsis($0.0)] }.joined(separator: [".br"]))
-    lines += [".SH DESCRIPTION"] + paragraphs(String(Commands.root.discussion.split(separator: "SUBCOMMANDS:")[0])).dropFirst()
+    lines += [".SH DESCRIPTION"] + paragraphs(String(Commands.root.discussion.splitText("SUBCOMMANDS:")[0])).dropFirst()
     lines += [".SH COMMANDS"]
     for (spec, _) in Commands.commands {
       lines += [".SS " + quotedArgument((["pullwarden"] + spec.path).joined(separator: " ")), escaped(spec.abstract)]
@@ -94,7 +94,7 @@ enum ManualCommand {
   /// Help text as roff: a blank line starts a paragraph, every other line break is kept.
   static func paragraphs(_ text: String) -> [String] {
     var lines: [String] = []
-    for paragraph in text.split(separator: "\n\n", omittingEmptySubsequences: true) {
+    for paragraph in text.splitText("\n\n", omittingEmptySubsequences: true) {
       lines.append(".PP")
       let body = paragraph.split(separator: "\n", omittingEmptySubsequences: true)
       for (index, line) in body.enumerated() {

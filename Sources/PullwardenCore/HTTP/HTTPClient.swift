@@ -123,13 +123,13 @@ public struct HTTPClient: Sendable {
   public let settings: HTTPSettings
   /// When the whole run must be done (several sources share the kubelet's minute); each `send` ends by
   /// this or by `settings.totalTimeout`, whichever comes first.
-  public let runDeadline: ContinuousClock.Instant?
+  public let runDeadline: MonotonicInstant?
   public static let userAgent = "pullwarden"
 
   /// Told about every request sent (`explain --live` reports status and timing); nil in `provide`.
   public let observer: HTTPCallObserver?
 
-  public init(settings: HTTPSettings = HTTPSettings(), runDeadline: ContinuousClock.Instant? = nil, observer: HTTPCallObserver? = nil) {
+  public init(settings: HTTPSettings = HTTPSettings(), runDeadline: MonotonicInstant? = nil, observer: HTTPCallObserver? = nil) {
     self.settings = settings
     self.runDeadline = runDeadline
     self.observer = observer
@@ -143,10 +143,9 @@ public struct HTTPClient: Sendable {
   /// Sends every request concurrently and returns their outcomes in the same order.
   public func send(_ requests: [HTTPRequest]) -> [Result<HTTPResponse, HTTPFailure>] {
     guard let observer else { return perform(requests) }
-    let clock = ContinuousClock()
-    let started = clock.now
+    let started = MonotonicInstant.now
     let results = perform(requests)
-    let elapsed = started.duration(to: clock.now)
+    let elapsed = started.duration(to: MonotonicInstant.now)
     let milliseconds = elapsed.components.seconds * 1000 + elapsed.components.attoseconds / 1_000_000_000_000_000
     for (request, result) in zip(requests, results) {
       var call = HTTPCallRecord(
@@ -171,18 +170,17 @@ public struct HTTPClient: Sendable {
     guard let multi = CurlMulti() else {
       return requests.map { .failure(HTTPFailure(what: "libcurl could not create a transfer", request: $0.label, attempts: 0)) }
     }
-    let clock = ContinuousClock()
-    var deadline = clock.now + settings.totalTimeout.swiftDuration
+    var deadline = MonotonicInstant.now + settings.totalTimeout.swiftDuration
     var budget = "the \(settings.totalTimeout) time budget"
     if let runDeadline, runDeadline < deadline {
       deadline = runDeadline
       budget = "the time left for this run (the kubelet stops waiting after 1 minute)"
     }
-    let transfers = requests.map { Transfer($0, startAt: clock.now, limit: settings.maxResponseSize) }
+    let transfers = requests.map { Transfer($0, startAt: MonotonicInstant.now, limit: settings.maxResponseSize) }
     var running: [UnsafeMutableRawPointer: Transfer] = [:]
 
     while transfers.contains(where: { $0.result == nil }) {
-      let now = clock.now
+      let now = MonotonicInstant.now
       for transfer in transfers where transfer.result == nil && transfer.easy == nil && transfer.startAt <= now {
         if let failure = begin(transfer, in: multi, now: now, deadline: deadline) {
           transfer.result = .failure(failure)
@@ -201,13 +199,13 @@ public struct HTTPClient: Sendable {
       while let done = multi.nextDone() {
         guard let transfer = running.removeValue(forKey: done.handle), let easy = transfer.easy else { continue }
         multi.remove(easy)
-        finish(transfer, result: done.result, now: clock.now, deadline: deadline, budget: budget)
+        finish(transfer, result: done.result, now: MonotonicInstant.now, deadline: deadline, budget: budget)
       }
       guard transfers.contains(where: { $0.result == nil }) else { break }
       // Sleep until a socket is ready, a retry is due, or (at most) a second passes.
       var wait = Duration.seconds(1)
       for transfer in transfers where transfer.result == nil && transfer.easy == nil {
-        wait = min(wait, max(.zero, transfer.startAt - clock.now))
+        wait = min(wait, max(.zero, transfer.startAt - MonotonicInstant.now))
       }
       _ = multi.poll(milliseconds: wait.milliseconds)
     }
@@ -218,7 +216,7 @@ public struct HTTPClient: Sendable {
 
   /// Configures a fresh handle for the transfer's next attempt and adds it to `multi`.
   private func begin(
-    _ transfer: Transfer, in multi: CurlMulti, now: ContinuousClock.Instant, deadline: ContinuousClock.Instant
+    _ transfer: Transfer, in multi: CurlMulti, now: MonotonicInstant, deadline: MonotonicInstant
   ) -> HTTPFailure? {
     transfer.attempts += 1
     transfer.reset()
@@ -283,7 +281,7 @@ public struct HTTPClient: Sendable {
 
   /// Turns a finished attempt into the transfer's result, or schedules the next attempt.
   private func finish(
-    _ transfer: Transfer, result: CURLcode, now: ContinuousClock.Instant, deadline: ContinuousClock.Instant, budget: String
+    _ transfer: Transfer, result: CURLcode, now: MonotonicInstant, deadline: MonotonicInstant, budget: String
   ) {
     let easy = transfer.easy!
     let status = easy.info(CURLINFO_RESPONSE_CODE) ?? 0
@@ -317,9 +315,9 @@ public struct HTTPClient: Sendable {
     let detail = easy.errorText ?? Curl.describe(result)
     let what: String
     switch result {
-    case _ where detail.contains("alert certificate required"):
+    case _ where detail.containsText("alert certificate required"):
       what = "TLS: the server requires a client certificate (set clientCertFile and clientKeyFile): \(detail)"
-    case _ where detail.contains(" alert "):
+    case _ where detail.containsText(" alert "):
       what = "TLS: the server refused the connection: \(detail)"
     case CURLE_FILESIZE_EXCEEDED:
       what = "response body larger than \(ByteCount(settings.maxResponseSize))"
@@ -359,7 +357,7 @@ public struct HTTPClient: Sendable {
   /// Transport errors worth another try: no connection, a dropped or timed-out exchange. TLS alerts
   /// (the server refusing our certificate) and verification failures are final.
   static func isRetryable(_ code: CURLcode, detail: String) -> Bool {
-    if detail.contains(" alert ") || detail.contains("alert certificate") { return false }
+    if detail.containsText(" alert ") || detail.containsText("alert certificate") { return false }
     switch code {
     case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY, CURLE_COULDNT_CONNECT, CURLE_OPERATION_TIMEDOUT,
       CURLE_SEND_ERROR, CURLE_RECV_ERROR, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE, CURLE_HTTP2, CURLE_HTTP2_STREAM:
@@ -385,7 +383,7 @@ private final class Transfer {
   let request: HTTPRequest
   let limit: Int
   var attempts = 0
-  var startAt: ContinuousClock.Instant
+  var startAt: MonotonicInstant
   var easy: CurlEasy?
   var headerList: CurlStringList?
   var cutByBudget = false
@@ -398,7 +396,7 @@ private final class Transfer {
 
   static let headerLimit = 64 << 10
 
-  init(_ request: HTTPRequest, startAt: ContinuousClock.Instant, limit: Int) {
+  init(_ request: HTTPRequest, startAt: MonotonicInstant, limit: Int) {
     self.request = request
     self.startAt = startAt
     self.limit = limit

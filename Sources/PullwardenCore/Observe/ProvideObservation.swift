@@ -9,7 +9,7 @@ import Synchronization
 final class ProvideObservation {
   /// When the call started (the call's `now`), and on the monotonic clock for its duration.
   let time: Timestamp
-  let started: ContinuousClock.Instant
+  let started: MonotonicInstant
   /// Notes the sources leave, HTTP calls with their timings included.
   let trace = ProvideTrace(mode: .provide, recordsCalls: true)
   private let collected: LoggedWarnings
@@ -66,7 +66,7 @@ final class ProvideObservation {
     diagnostics.summarize()
     self.exitCode = exitCode
     self.error = error
-    let elapsed = ContinuousClock.now - started
+    let elapsed = MonotonicInstant.now - started
     let (whole, attoseconds) = elapsed.components
     seconds = Double(whole) + Double(attoseconds) / 1e18
     milliseconds = whole * 1000 + attoseconds / 1_000_000_000_000_000

@@ -72,7 +72,7 @@ public struct ProvideContext: Sendable {
   public var credentialCache: CredentialCache?
   /// When network calls of this run must be done: the kubelet kills the plugin after one minute, and
   /// several token sources may each be asked in turn.
-  public var deadline: ContinuousClock.Instant
+  public var deadline: MonotonicInstant
   /// How much of the kubelet's minute a run may spend on the network, leaving room to answer.
   public static let networkTimeLimit = Duration.seconds(50)
   /// What sources report about the answer as a whole (shared by every copy of this context).
@@ -92,7 +92,7 @@ public struct ProvideContext: Sendable {
     self.diagnostics = diagnostics
     self.stateDirectory = stateDirectory
     self.credentialCache = credentialCache
-    self.deadline = ContinuousClock.now + Self.networkTimeLimit
+    self.deadline = MonotonicInstant.now + Self.networkTimeLimit
     self.image = URLLocation(image: request.reference)
   }
 

@@ -119,7 +119,7 @@ public struct KubernetesSecretsSource: ServiceAccountTokenSource {
       paths += names.prefix(TenantLimits.secretsPerServiceAccount).map { secretPath($0, account) }
       for path in paths {
         let request = try calls.request(path)
-        let purpose = path.contains("/serviceaccounts/") ? "the service account's imagePullSecrets" : "Secret"
+        let purpose = path.containsText("/serviceaccounts/") ? "the service account's imagePullSecrets" : "Secret"
         context.trace.note(.wouldCall(method: request.method.rawValue, url: request.url.redacted, purpose: purpose), source: common.name)
       }
       if imagePullSecrets {

@@ -42,7 +42,7 @@ public struct RegistryTokenSource: ServiceAccountTokenSource {
     let mappedScope = settings.object["annotationsToConfig"]?.objectValue?["scope"] != nil
     try Self.checkCacheKeyType(
       common, settings,
-      imageOnly: scope.contains("{repository}") || mappedScope ? "the token is scoped to one repository" : nil)
+      imageOnly: scope.containsText("{repository}") || mappedScope ? "the token is scoped to one repository" : nil)
     self.common = common
     token = try TokenSettings(settings, mappable: Self.mappable)
     registry = try HTTPSourceSettings.url(settings, "registry")
@@ -71,7 +71,7 @@ public struct RegistryTokenSource: ServiceAccountTokenSource {
       (try token.value(of: "scope", configured: scope, in: context, source: common.name) ?? scope)
       .replacingAll("{repository}", with: image.path)
     // A repository-scoped token only works for that repository: key it so.
-    let keyText = scopeText.contains(image.path) && !image.path.isEmpty ? image.name : image.domain
+    let keyText = scopeText.containsText(image.path) && !image.path.isEmpty ? image.name : image.domain
     guard let key = RegistryKey(normalizing: keyText), context.includes(key, within: common.matchImages) else { return [] }
     let username = try token.value(of: "username", configured: token.username, in: context, source: common.name) ?? token.username
     let configuredService = try token.value(of: "service", configured: service, in: context, source: common.name)
