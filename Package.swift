@@ -4,7 +4,7 @@
 //
 // Layout, from the bottom up:
 //   C shims        CJansson (all JSON), CYAML (YAML, libyaml), CLibmd (SHA-256, libmd, linked statically),
-//                  CCurl (all HTTP; libcurl is dlopen'd on first use)
+//                  CFileSystem (renameat2), CCurl (all HTTP; libcurl is dlopen'd on first use)
 //   core library   PullwardenCore: protocol types, image matching, sources, records, verification
 //   executables    pullwarden (thin command tree, no dependencies), pullwarden-fixtures (golden fixture runner)
 //   plugins        check-fixtures (runs Fixtures/ through the built binary)
@@ -51,6 +51,8 @@ let package = Package(
       name: "CLibmd",
       linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libmd.a"])]
     ),
+    // File-system calls that need _GNU_SOURCE (renameat2's exchange).
+    .target(name: "CFileSystem"),
     // libcurl is dlopen'd on first use (see CCurl.h), never linked: only its headers are needed here.
     .target(
       name: "CCurl",
@@ -66,6 +68,7 @@ let package = Package(
         "CCurl",
         "CYAML",
         "CLibmd",
+        "CFileSystem",
       ],
       // Members of modules imported only transitively are not visible, so the core cannot slip into
       // using something (Foundation, say) that only a dependency imports.

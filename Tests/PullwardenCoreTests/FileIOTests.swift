@@ -154,11 +154,50 @@ struct ReplaceFileTests {
     #expect(try FileIO.readFile(directory.path + "/sha256-c", limit: 100) == Array("new".utf8))
   }
 
-  @Test func theFolderGoesWhenEmptySoNothingShowsBetweenWrites() throws {
+  @Test(arguments: [true, false])
+  func theFolderGoesWhenEmptySoNothingShowsBetweenWrites(durable: Bool) throws {
     let directory = TemporaryDirectory()
-    try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("one".utf8))
-    try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("two".utf8))
+    try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("one".utf8), durable: durable)
+    try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("two".utf8), durable: durable)
     #expect(try FileIO.directoryEntries(directory.path) == ["sha256-c"])
+    #expect(try FileIO.readFile(directory.path + "/sha256-c", limit: 100) == Array("two".utf8))
+  }
+
+  @Test func aKeptFolderStaysEmptyAcrossWrites() throws {
+    let directory = TemporaryDirectory()
+    for content in ["one", "two", "three"] {
+      try FileIO.replaceFile(directory.path + "/sha256-c", with: Array(content.utf8), durable: false, keepingTemporaryFolder: true)
+      #expect(try FileIO.directoryEntries(directory.path).sorted() == [".pullwarden-tmp", "sha256-c"])
+      // The exchanged-out old content is removed, not left in the folder.
+      #expect(try FileIO.directoryEntries(directory.path + "/.pullwarden-tmp") == [])
+      #expect(try FileIO.readFile(directory.path + "/sha256-c", limit: 100) == Array(content.utf8))
+    }
+  }
+
+  @Test func aReplacementKeepsTheModeItWasAskedForNotTheOldFiles() throws {
+    let directory = TemporaryDirectory()
+    let path = directory.path + "/sha256-c"
+    directory.write("sha256-c", "old")
+    #expect(chmod(path, 0o644) == 0)
+    try FileIO.replaceFile(path, with: Array("new".utf8), durable: false)
+    var info = stat()
+    #expect(stat(path, &info) == 0)
+    #expect(info.st_mode & 0o777 == 0o600)
+    #expect(try FileIO.readFile(path, limit: 100) == Array("new".utf8))
+  }
+
+  @Test(arguments: [true, false])
+  func aDirectoryInThePlaceOfTheFileIsLeftAndReported(durable: Bool) throws {
+    let directory = TemporaryDirectory()
+    #expect(mkdir(directory.path + "/sha256-c", 0o700) == 0)
+    directory.write("sha256-c/inside", "kept")
+    #expect(throws: SystemError.self) {
+      try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("x".utf8), durable: durable)
+    }
+    #expect(try FileIO.fileType(directory.path + "/sha256-c") == .directory)
+    #expect(try FileIO.readFile(directory.path + "/sha256-c/inside", limit: 100) == Array("kept".utf8))
+    // The failed write's temporary file is gone (its folder may stay, empty).
+    #expect(try FileIO.directoryEntries(directory.path + "/.pullwarden-tmp") == [])
   }
 
   @Test func aPlantedLinkInPlaceOfTheFolderIsRefused() throws {

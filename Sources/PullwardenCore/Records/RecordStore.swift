@@ -190,8 +190,9 @@ public struct RecordStore: Sendable {
   ///   before the record is written: once a record with credentials is on disk, so is a companion;
   /// - a companion that exists is replaced without fsync. Expiry times only grow and pruning only
   ///   drops entries, so the old companion a crash may leave can only make a credential look expired
-  ///   sooner (an entry it lacks counts as expired): the verifier then asks for a pull, the safe
-  ///   answer, and the steady-state provide (record unchanged, expiry extended) costs no fsync.
+  ///   sooner (an entry it lacks counts as expired), and an empty one (its data not yet written out)
+  ///   is unreadable, so all its credentials count as expired: the verifier then asks for a pull, the
+  ///   safe answer, and the steady-state provide (record unchanged, expiry extended) costs no fsync.
   /// `read` adds the belt to these braces: in Pullwarden's store a record whose companion is missing
   /// counts as expired. The end-to-end crash tests kill the process before every step, with and
   /// without undoing what was not yet durable, and check both.
@@ -297,7 +298,8 @@ public struct RecordStore: Sendable {
     try CrashPoints.step("write", path)
     let parent = FileIO.directoryName(path)
     CrashPoints.willChange(path, directory: parent)
-    try FileIO.replaceFile(path, with: bytes, durable: durable)
+    // The companion is rewritten by every provide; the kubelet-format directories keep only records.
+    try FileIO.replaceFile(path, with: bytes, durable: durable, keepingTemporaryFolder: parent == expiryDirectory)
     if durable { CrashPoints.synced(directory: parent) }
   }
 

@@ -77,7 +77,8 @@ struct SecretFilesIndex: Equatable, Sendable {
     !name.utf8.contains { $0 < 0x20 || $0 == 0x7F }
   }
 
-  /// Writes the index atomically (without fsync: it is a cache).
+  /// Writes the index atomically (without fsync: it is a cache), keeping the temporary folder in
+  /// Pullwarden's own directory for the next rebuild.
   func save(to path: String) throws(SystemError) {
     try FileIO.makeDirectories(FileIO.directoryName(path))
     var text = Self.header + "\ndirectory\t" + directory + "\n"
@@ -89,7 +90,7 @@ struct SecretFilesIndex: Equatable, Sendable {
       ] + entry.registries
       text += fields.joined(separator: "\t") + "\n"
     }
-    try FileIO.replaceFile(path, with: Array(text.utf8), durable: false)
+    try FileIO.replaceFile(path, with: Array(text.utf8), durable: false, keepingTemporaryFolder: true)
   }
 
   private static func integer(_ bytes: ArraySlice<UInt8>) -> Int64? {

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Musl)
 import Musl
 #endif
+import CFileSystem
 import Synchronization
 
 /// Crash-safe file replacement and the directory calls the record store needs.
@@ -17,13 +18,20 @@ extension FileIO {
   /// A writer killed mid-way leaves its temporary file behind. Keeping them in a folder of their own
   /// lets every later write sweep them cheaply (`sweepTemporaryFiles`: those of processes that no
   /// longer exist), where a sweep of the directory itself would read every record there; so no
-  /// temporary file survives the next write in the same directory. The folder is removed when empty,
-  /// and its name starts with a dot, which the kubelet's record lister skips.
+  /// temporary file survives the next write in the same directory. Its name starts with a dot, which
+  /// the kubelet's record lister skips.
   ///
-  /// - Parameter durable: false skips both fsyncs, for caches that are rebuilt when lost: the rename
-  ///   still makes the replacement atomic, but a crash may leave the old content.
+  /// - Parameter durable: false skips both fsyncs, for files whose loss or emptiness after a crash
+  ///   errs on the safe side (an expiry companion) or that are rebuilt (an index): the replacement is
+  ///   still atomic for readers, but a crash may leave the old content or an empty file.
+  /// - Parameter keepingTemporaryFolder: leaves the folder in place for the next write instead of
+  ///   removing it when empty. Making and removing it are two journaled directory changes, about a
+  ///   quarter of a steady-state provide's wall time on ext4, so Pullwarden's own directories written
+  ///   on every call keep it; the kubelet-format ones (`pulled/`, `pulling/`) show nothing but records
+  ///   between writes.
   public static func replaceFile(
-    _ path: String, with bytes: [UInt8], mode: mode_t = 0o600, durable: Bool = true
+    _ path: String, with bytes: [UInt8], mode: mode_t = 0o600, durable: Bool = true,
+    keepingTemporaryFolder: Bool = false
   ) throws(SystemError) {
     let directory = directoryName(path)
     let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
@@ -50,7 +58,7 @@ extension FileIO {
       failure = SystemError("fsync", temporary)
     }
     if close(fd) != 0 && failure == nil { failure = SystemError("close", temporary) }
-    if failure == nil && rename(temporary, path) != 0 { failure = SystemError("rename", path) }
+    if failure == nil && !moveIntoPlace(temporary, path, swapping: !durable) { failure = SystemError("rename", path) }
     if let failure {
       unlink(temporary)
       throw failure
@@ -59,7 +67,30 @@ extension FileIO {
     sweepTemporaryFiles(in: scratch)
     // Left empty, the folder goes too (it fails, harmlessly, while another write is in it), so a
     // directory shows nothing of it between writes.
-    rmdir(scratch)
+    if !keepingTemporaryFolder { rmdir(scratch) }
+  }
+
+  /// Puts the written `temporary` at `path`, atomically for readers.
+  ///
+  /// With `swapping`, an existing `path` is exchanged with `temporary` (`renameat2` with
+  /// `RENAME_EXCHANGE`) and its old content removed. A plain rename over an existing file makes ext4
+  /// (`auto_da_alloc`) write the new file's data out at once, about 120 µs, which was most of a
+  /// steady-state provide's record update; the write-out buys a crash guarantee (old or new content,
+  /// never an empty file) that a non-durable write does not promise. Its callers read an empty file as
+  /// unreadable: a companion's credentials then count as expired, an index is rebuilt.
+  private static func moveIntoPlace(_ temporary: String, _ path: String, swapping: Bool) -> Bool {
+    if swapping {
+      if CFileSystem_exchange(temporary, path) == 0 {
+        if unlink(temporary) == 0 || errno != EISDIR { return true }
+        // A directory had the name: put it back and fail, as rename would have.
+        CFileSystem_exchange(temporary, path)
+        errno = EISDIR
+        return false
+      }
+      // ENOENT: nothing to exchange with yet; EINVAL: the file system cannot exchange.
+      guard errno == ENOENT || errno == EINVAL else { return false }
+    }
+    return rename(temporary, path) == 0
   }
 
   /// The folder of temporary files beside `directory`'s files: created (0700) when missing, refused
