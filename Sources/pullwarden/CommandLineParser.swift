@@ -115,9 +115,13 @@ struct CommandSpec {
   }
 
   /// Reads `arguments` (the words after the command's path).
+  ///
+  /// `verify` runs this on every pod start, so it compares bytes and indexes into `options` instead of
+  /// building `--name` strings and copying specs: 90k of verify's 1,060k instructions before (Step 10).
   func parse(_ arguments: [String]) throws(UsageError) -> Outcome {
     if arguments.contains(where: { $0 == "-h" || $0 == "--help" }) { return .help }
     var parsed = ParsedOptions()
+    parsed.values.reserveCapacity(options.count)
     var index = 0
     while index < arguments.count {
       let word = arguments[index]
@@ -130,17 +134,21 @@ struct CommandSpec {
       }
       var name = word
       var inlineValue: String?
-      if word.hasPrefix("--"), let equals = word.firstIndex(of: "=") {
+      if word.hasPrefix("--"), let equals = word.utf8.firstIndex(of: UInt8(ascii: "=")) {
         name = String(word[..<equals])
-        inlineValue = String(word[word.index(after: equals)...])
+        inlineValue = String(word[word.utf8.index(after: equals)...])
       }
-      let option: OptionSpec?
+      let found: Int?
       if name.hasPrefix("--") {
-        option = options.first { "--" + $0.name == name }
+        let long = name.utf8.dropFirst(2)
+        found = options.firstIndex { $0.name.utf8.elementsEqual(long) }
+      } else if name.utf8.count == 2, let letter = name.last {
+        found = options.firstIndex { $0.short == letter }
       } else {
-        option = name.count == 2 ? options.first { $0.short.map { "-\($0)" } == name } : nil
+        found = nil
       }
-      guard let option else { throw UsageError("Unknown option '\(name)'") }
+      guard let found else { throw UsageError("Unknown option '\(name)'") }
+      let option = options[found]
       guard option.valueName != nil else {
         if inlineValue != nil { throw UsageError("The flag '--\(option.name)' does not take a value") }
         parsed.flags.insert(option.name)
