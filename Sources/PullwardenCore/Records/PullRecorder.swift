@@ -78,19 +78,25 @@ public struct PullRecorder: Sendable {
   }
 
   /// Credentials about to be handed out, whose intent (if one was needed) is durable.
-  public struct Pending: Sendable {
+  public struct Pending {
     let handedOut: [SuppliedCredential]
     let image: String
     let duration: GoDuration
     let now: Timestamp
     /// A trusted record already existed, so no intent was written (nor is one removed).
     let hadRecord: Bool
+    /// The record, locked and read before the answer and updated after it (the lock is held while
+    /// this lives); nil when the lock could not be taken then: `commit` tries again, and a failure
+    /// there only warns, as for any record that cannot be written after the answer.
+    let locked: RecordStore.LockedEntry?
   }
 
   /// The first half, before the answer: intent before answer, as the kubelet's `RecordPullIntent`
   /// before a pull. Unless a trusted record for the image already exists (it keeps the image counting
   /// as pulled whatever happens next, and records are never deleted), a durable pull intent is
   /// written. If even that fails, this throws and the caller must not hand the credentials out.
+  /// The record's lock is taken here and held until the returned value is gone, so `commit` updates
+  /// exactly what was read here.
   ///
   /// - Parameter duration: how long the kubelet may reuse the response (its `cacheDuration`).
   /// - Returns: nil when nothing is handed out.
@@ -98,9 +104,12 @@ public struct PullRecorder: Sendable {
     _ handedOut: [SuppliedCredential], image: String, validFor duration: GoDuration, now: Timestamp
   ) throws(PullwardenError) -> Pending? {
     guard !handedOut.isEmpty else { return nil }
-    let hadRecord = store.hasRecord(imageRef: image)
+    // Only where the lock directory exists: creating it is a write, and here a failed one would be
+    // retried by `commit` without a word. A store's first call keeps the order intent, then record.
+    let locked = try? store.lockForUpdate(imageRef: image, creatingLockDirectory: false)
+    let hadRecord = locked?.hasRecord ?? store.hasRecord(imageRef: image)
     if !hadRecord { try store.recordIntent(image: image) }
-    return Pending(handedOut: handedOut, image: image, duration: duration, now: now, hadRecord: hadRecord)
+    return Pending(handedOut: handedOut, image: image, duration: duration, now: now, hadRecord: hadRecord, locked: locked)
   }
 
   /// The second half, once the answer is out: as the kubelet records a pull only after it
@@ -118,7 +127,8 @@ public struct PullRecorder: Sendable {
   func commitReporting(_ pending: Pending, diagnostics: Diagnostics = .discard) -> (result: RecordStore.UpdateResult, failure: String?) {
     do {
       let result = try merge(
-        pending.handedOut, image: pending.image, validFor: pending.duration, now: pending.now, diagnostics: diagnostics)
+        pending.handedOut, image: pending.image, validFor: pending.duration, now: pending.now, locked: pending.locked,
+        diagnostics: diagnostics)
       if !pending.hadRecord { store.removeIntent(image: pending.image) }
       return (result, nil)
     } catch {
@@ -129,10 +139,11 @@ public struct PullRecorder: Sendable {
   }
 
   private func merge(
-    _ handedOut: [SuppliedCredential], image: String, validFor duration: GoDuration, now: Timestamp, diagnostics: Diagnostics
+    _ handedOut: [SuppliedCredential], image: String, validFor duration: GoDuration, now: Timestamp,
+    locked: RecordStore.LockedEntry?, diagnostics: Diagnostics
   ) throws(PullwardenError) -> RecordStore.UpdateResult {
     let contributions = Contributions(handedOut, now: now, validFor: duration)
-    return try store.update(imageRef: image, diagnostics: diagnostics) { record, expiry in
+    let change = { (record: inout ImagePulledRecord?, expiry: inout CredentialExpiry?) in
       var current = record
       for credentials in contributions.credentialSets {
         if let changed = ImagePulledRecord.recording(credentials, forImage: image, imageRef: image, into: current, now: now) {
@@ -150,5 +161,7 @@ public struct PullRecorder: Sendable {
       for (account, time) in contributions.serviceAccounts { companion.extend(account, for: image, until: time) }
       expiry = companion
     }
+    if let locked { return try store.update(locked, diagnostics: diagnostics, change) }
+    return try store.update(imageRef: image, diagnostics: diagnostics, change)
   }
 }
