@@ -156,27 +156,23 @@ if minimal and (provide or verify):
     print("Step 10 targets (issue 15), from this run:")
     # The ratios come from the interleaved rounds when the run has them (the blocks above, timed
     # seconds apart, are printed beside them for reference).
-    paired_provide = paired_ratio("provide, dockerConfig")
-    paired_verify = paired_ratio("verify, one process, 100000 records")
-    if paired_provide:
-        target("provide (dockerConfig) / minimal C plugin", round(paired_provide["ratio"], 2), 2.0,
-               f"{paired_provide['ratio']:.2f}x, median of {paired_provide['rounds']} interleaved rounds "
-               f"({paired_provide['low']:.2f}-{paired_provide['high']:.2f}x); in the blocks above "
-               f"{provide['median_ms'] / minimal:.2f}x" if provide else "")
-    elif provide:
-        target("provide (dockerConfig) / minimal C plugin", round(provide["median_ms"] / minimal, 2), 2.0,
-               f"{provide['median_ms']:.3f} ms / {minimal:.3f} ms = {provide['median_ms'] / minimal:.2f}x")
-        if provide.get("peak_rss_kib"):
-            target("provide peak RSS, MiB", round(provide["peak_rss_kib"] / 1024, 1), 8.0,
-                   f"{provide['peak_rss_kib'] / 1024:.1f} MiB (C plugin {by_label['minimal C plugin (jansson)'].get('peak_rss_kib', 0) / 1024:.1f} MiB)")
-    if paired_verify:
-        target("verify, 100k records / minimal C plugin", round(paired_verify["ratio"], 2), 2.0,
-               f"{paired_verify['ratio']:.2f}x, median of {paired_verify['rounds']} interleaved rounds "
-               f"({paired_verify['low']:.2f}-{paired_verify['high']:.2f}x); in the blocks above "
-               f"{verify['median_ms'] / minimal:.2f}x" if verify else "")
-    elif verify:
-        target("verify, 100k records / minimal C plugin", round(verify["median_ms"] / minimal, 2), 2.0,
-               f"{verify['median_ms']:.3f} ms / {minimal:.3f} ms = {verify['median_ms'] / minimal:.2f}x")
+    def ratio_target(name, label, block):
+        paired = paired_ratio(label)
+        if paired:
+            text = (f"{paired['ratio']:.2f}x, median of {paired['rounds']} interleaved rounds "
+                    f"({paired['low']:.2f}-{paired['high']:.2f}x)")
+            if block:
+                text += f"; in the blocks above {block['median_ms'] / minimal:.2f}x"
+            target(name, round(paired["ratio"], 2), 2.0, text)
+        elif block:
+            target(name, round(block["median_ms"] / minimal, 2), 2.0,
+                   f"{block['median_ms']:.3f} ms / {minimal:.3f} ms = {block['median_ms'] / minimal:.2f}x")
+
+    ratio_target("provide (dockerConfig) / minimal C plugin", "provide, dockerConfig", provide)
+    if provide and provide.get("peak_rss_kib"):
+        target("provide peak RSS, MiB", round(provide["peak_rss_kib"] / 1024, 1), 8.0,
+               f"{provide['peak_rss_kib'] / 1024:.1f} MiB (C plugin {by_label['minimal C plugin (jansson)'].get('peak_rss_kib', 0) / 1024:.1f} MiB)")
+    ratio_target("verify, 100k records / minimal C plugin", "verify, one process, 100000 records", verify)
     if release_size:
         target("stripped release binary, MB", round(release_size["stripped_bytes"] / 1e6, 1), 20.0,
                f"{release_size['stripped_bytes'] / 1e6:.1f} MB")
