@@ -23,6 +23,14 @@ struct JanssonHandle: ~Copyable {
 
 /// Parsing and encoding through libjansson.
 public enum JSON {
+  /// jansson's hash seed (which keeps tenant-chosen object keys from colliding on purpose), from the
+  /// kernel's generator in one `getrandom` call: left to itself, jansson opens, reads and closes
+  /// `/dev/urandom` on every start. Set before the first object exists, as jansson requires.
+  private static let seeded: Void = {
+    var generator = SystemRandomNumberGenerator()
+    json_object_seed(Int(truncatingIfNeeded: generator.next()))  // 0 lets jansson seed itself
+  }()
+
   /// Parses `bytes` as one JSON document, strictly: duplicate keys, trailing data and invalid UTF-8
   /// are errors. Errors carry jansson's text with line and column.
   ///
@@ -32,6 +40,7 @@ public enum JSON {
   public static func parse(
     _ bytes: [UInt8], document: String, kind: PullwardenError.Kind
   ) throws(PullwardenError) -> JSONValue {
+    _ = seeded
     var error = json_error_t()
     let parsed = bytes.withUnsafeBufferPointer { buffer in
       buffer.withMemoryRebound(to: CChar.self) { chars in
@@ -46,6 +55,7 @@ public enum JSON {
 
   /// Encodes `value` as compact one-line JSON (no trailing newline), members in insertion order.
   public static func encode(_ value: JSONValue) -> [UInt8] {
+    _ = seeded
     let handle = JanssonHandle(taking: makeJSON(value))!
     // One pass into a malloc'd string (json_dumpb would need a second pass to learn the size). The
     // output never holds a raw NUL: jansson escapes it as \u0000.
