@@ -391,14 +391,12 @@ public struct RecordStore: Sendable {
     guard type == .directory else {
       throw PullwardenError(.records, type == nil ? "records directory does not exist" : "records directory is not a directory", at: directory)
     }
-    let pulled = (try? FileIO.fileType(pulledDirectory)) ?? nil
-    let pulling = (try? FileIO.fileType(pullingDirectory)) ?? nil
-    if pulled != .directory && pulling != .directory {
+    let directories = try checkTrust()
+    if !directories.contains("pulled") && !directories.contains("pulling") {
       throw PullwardenError(
         .records, "not a records directory: it has neither pulled/ nor pulling/ (the kubelet's is <root-dir>/image_manager)",
         at: directory)
     }
-    try checkTrust()
   }
 
   /// Refuses the records directory, or any directory in it (`pulled/`, `pulling/`, `pullwarden-*/`),
@@ -406,21 +404,28 @@ public struct RecordStore: Sendable {
   /// whoever can add a file there can plant a record that says "may use". A directory that does not
   /// exist yet passes (Pullwarden creates its own 0700). Symbolic links are followed, so what is
   /// checked is the directory actually used. Files inside are checked as they are read (`load`).
-  public func checkTrust() throws(PullwardenError) {
+  ///
+  /// - Returns: the names of the directories in it (all of them trusted), so callers need not stat
+  ///   `pulled/` and the others again.
+  @discardableResult
+  public func checkTrust() throws(PullwardenError) -> [String] {
     do {
       let names: [String]
       do {
         names = try FileIO.directoryEntries(directory, trusted: true)
       } catch let error as SystemError where error.isNotFound || error.code == ENOTDIR {
         // Nothing to trust yet; a file where the directory belongs fails the first write, clearly.
-        return
+        return []
       }
+      var directories: [String] = []
       for name in names {
         let path = directory + "/" + name
         var info = stat()
         guard stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR else { continue }
         try FileTrust.check(info, path: path)
+        directories.append(name)
       }
+      return directories
     } catch let untrusted as UntrustedFile {
       throw PullwardenError(.records, untrusted.description, at: "records directory")
     } catch {
@@ -441,16 +446,13 @@ public struct RecordStore: Sendable {
         "recordsDir \(directory) is the kubelet's image_manager directory: Pullwarden must never write into the kubelet's own pull records; give it a directory of its own (default \(PullwardenConfig.defaultRecordsDirectory))",
         at: "records directory")
     }
-    let pulled = (try? FileIO.fileType(pulledDirectory)) ?? nil
-    let pulling = (try? FileIO.fileType(pullingDirectory)) ?? nil
-    let marker = (try? FileIO.fileType(expiryDirectory)) ?? nil
-    if pulled == .directory && pulling == .directory && marker != .directory {
+    let directories = try checkTrust()
+    if directories.contains("pulled") && directories.contains("pulling") && !directories.contains(CredentialExpiry.directoryName) {
       throw PullwardenError(
         .records,
         "recordsDir \(directory) looks like the kubelet's image_manager directory (it has pulled/ and pulling/ but no \(CredentialExpiry.directoryName)/): Pullwarden must never write into the kubelet's own pull records; give it a directory of its own (default \(PullwardenConfig.defaultRecordsDirectory))",
         at: "records directory")
     }
-    try checkTrust()
   }
 
   /// Whether `path`'s last component is `image_manager`, the kubelet's records directory.
