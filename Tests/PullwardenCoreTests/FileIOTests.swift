@@ -200,10 +200,13 @@ struct ReplaceFileTests {
     #expect(try FileIO.directoryEntries(directory.path + "/.pullwarden-tmp") == [])
   }
 
-  @Test func aPlantedLinkInPlaceOfTheFolderIsRefused() throws {
+  @Test(arguments: [false, true])
+  func aPlantedLinkInPlaceOfTheFolderIsRefused(keepingTemporaryFolder: Bool) throws {
     let directory = TemporaryDirectory()
     #expect(symlink("/tmp", directory.path + "/.pullwarden-tmp") == 0)
-    #expect(throws: SystemError.self) { try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("x".utf8)) }
+    #expect(throws: SystemError.self) {
+      try FileIO.replaceFile(directory.path + "/sha256-c", with: Array("x".utf8), keepingTemporaryFolder: keepingTemporaryFolder)
+    }
     #expect(try FileIO.fileType(directory.path + "/sha256-c") == nil)
   }
 }

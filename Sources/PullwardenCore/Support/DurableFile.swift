@@ -35,7 +35,7 @@ extension FileIO {
   ) throws(SystemError) {
     let directory = directoryName(path)
     let name = path.utf8.lastIndex(of: UInt8(ascii: "/")).map { String(path[path.utf8.index(after: $0)...]) } ?? path
-    var scratch = try temporaryDirectory(in: directory)
+    var scratch = try temporaryDirectory(in: directory, probablyExists: keepingTemporaryFolder)
     var fd: Int32 = -1
     var temporary = ""
     for attempt in 0..<100 {
@@ -95,8 +95,18 @@ extension FileIO {
 
   /// The folder of temporary files beside `directory`'s files: created (0700) when missing, refused
   /// when something else (a symbolic link, a file) has its name.
-  static func temporaryDirectory(in directory: String) throws(SystemError) -> String {
+  ///
+  /// - Parameter probablyExists: the folder is kept between writes, so look before making it (one
+  ///   system call instead of a failed mkdir and a look).
+  static func temporaryDirectory(in directory: String, probablyExists: Bool = false) throws(SystemError) -> String {
     let path = directory + "/" + temporaryDirectoryName
+    if probablyExists {
+      var info = stat()
+      if lstat(path, &info) == 0 {
+        guard info.st_mode & S_IFMT == S_IFDIR else { throw SystemError("create directory", path, code: ENOTDIR) }
+        return path
+      }
+    }
     // Another writer may remove the folder (empty after its write) between our mkdir and lstat: then
     // make it again. Each retry means another process finished a write, so a few always suffice.
     for _ in 0..<100 {

@@ -83,9 +83,9 @@ public final class FileLock {
         nanosleep(&request, nil)
         pause = min(pause * 2, 2_000_000)
       }
-      var held = stat()
+      // `opened` still describes the locked file: a descriptor's inode never changes.
       var current = stat()
-      if fstat(fd, &held) == 0, stat(path, &current) == 0, held.st_ino == current.st_ino, held.st_dev == current.st_dev {
+      if stat(path, &current) == 0, opened.st_ino == current.st_ino, opened.st_dev == current.st_dev {
         return FileLock(path: path, fd: fd)
       }
       // Removed or replaced while we waited: lock whatever the path names now.
