@@ -206,7 +206,7 @@ public struct RecordStore: Sendable {
 
   /// A record read under its exclusive lock, which is held until this is released: `provide` takes
   /// it before answering (the intent check) and updates the same read after, so the record is read
-  /// and decoded once per call, not twice (Step 10: about 100k instructions and five system calls).
+  /// and decoded once per call, not twice (Step 10: about 70k instructions and five system calls).
   /// Nobody else changes the record meanwhile: every writer takes the lock.
   public final class LockedEntry {
     fileprivate let lock: FileLock
