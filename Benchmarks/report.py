@@ -173,6 +173,11 @@ if minimal and (provide or verify):
         target("provide peak RSS, MiB", round(provide["peak_rss_kib"] / 1024, 1), 8.0,
                f"{provide['peak_rss_kib'] / 1024:.1f} MiB (C plugin {by_label['minimal C plugin (jansson)'].get('peak_rss_kib', 0) / 1024:.1f} MiB)")
     ratio_target("verify, 100k records / minimal C plugin", "verify, one process, 100000 records", verify)
+    for label in ("provide, dockerConfig, static PIE", "verify, one process, 100000 records, static PIE"):
+        paired = paired_ratio(label)
+        if paired:
+            print(f"  for comparison, not installed: {label}: {paired['ratio']:.2f}x "
+                  f"({paired['low']:.2f}-{paired['high']:.2f}x; docs/design-decisions.md, \"Second pass\")")
     if release_size:
         target("stripped release binary, MB", round(release_size["stripped_bytes"] / 1e6, 1), 20.0,
                f"{release_size['stripped_bytes'] / 1e6:.1f} MB")
