@@ -74,9 +74,12 @@ public enum YAMLEmitter {
     }
   }
 
-  /// `text` plain when no reader can mistake it, double-quoted otherwise.
+  /// `text` plain when no reader can mistake it, double-quoted otherwise: Go's `%q`
+  /// (`Escaping.quoted`), whose escapes (`\n`, `\t`, `\a`, `\v`, `\x1b`, `\u2028`, `\U0001f600`...)
+  /// are all YAML double-quoted escapes, so every non-printing scalar, bidirectional control included,
+  /// is written escaped and the text stays on its line.
   static func string(_ text: String) -> String {
-    isSafePlain(text) ? text : quoted(text)
+    isSafePlain(text) ? text : Escaping.quoted(text)
   }
 
   /// Spellings YAML 1.1 or 1.2 reads as a boolean or null, in any case (`oN` too: cheaper than
@@ -110,38 +113,5 @@ public enum YAMLEmitter {
 
   private static func isLetter(_ byte: UInt8) -> Bool {
     (byte >= UInt8(ascii: "a") && byte <= UInt8(ascii: "z")) || (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z"))
-  }
-
-  /// A double-quoted scalar: `\` and `"` escaped, and every control character, DEL, C1 control, BOM,
-  /// line or paragraph separator, bidirectional or zero-width control written as an escape, so the
-  /// text stays on its line and shows what it holds.
-  static func quoted(_ text: String) -> String {
-    var out = "\""
-    for scalar in text.unicodeScalars {
-      switch scalar {
-      case "\\": out += "\\\\"
-      case "\"": out += "\\\""
-      case "\n": out += "\\n"
-      case "\t": out += "\\t"
-      case "\r": out += "\\r"
-      default:
-        let value = scalar.value
-        // Bidirectional and zero-width controls too: tenant text (audit's pod names) must not reorder
-        // or hide what a reader sees.
-        if value < 0x20 || (value >= 0x7F && value <= 0x9F) || value == 0xFEFF || value == 0x2028 || value == 0x2029
-          || (0x200B...0x200F).contains(value) || (0x202A...0x202E).contains(value) || (0x2060...0x2069).contains(value)
-        {
-          out += "\\u" + hex4(value)
-        } else {
-          out.unicodeScalars.append(scalar)
-        }
-      }
-    }
-    return out + "\""
-  }
-
-  private static func hex4(_ value: UInt32) -> String {
-    let digits = Array("0123456789ABCDEF")
-    return String((0..<4).reversed().map { digits[Int((value >> (UInt32($0) * 4)) & 0xF)] })
   }
 }
