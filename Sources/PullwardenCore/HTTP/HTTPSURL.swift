@@ -111,7 +111,11 @@ public enum FormEncoding {
     items.map { escape($0.name, spaceAsPlus) + "=" + escape($0.value, spaceAsPlus) }.joined(separator: "&")
   }
 
-  static func escape(_ text: String, _ spaceAsPlus: Bool) -> String {
+  /// `text` with every byte but RFC 3986's unreserved characters percent-encoded (uppercase hex).
+  ///
+  /// - Parameter keepingSlashes: also keep `/`, for a path written as a URI reference (SARIF's file
+  ///   locations).
+  static func escape(_ text: String, _ spaceAsPlus: Bool, keepingSlashes: Bool = false) -> String {
     let hex = Array("0123456789ABCDEF".utf8)
     var output: [UInt8] = []
     output.reserveCapacity(text.utf8.count)
@@ -119,6 +123,8 @@ public enum FormEncoding {
       switch byte {
       case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
         UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"):
+        output.append(byte)
+      case UInt8(ascii: "/") where keepingSlashes:
         output.append(byte)
       case UInt8(ascii: " ") where spaceAsPlus:
         output.append(UInt8(ascii: "+"))

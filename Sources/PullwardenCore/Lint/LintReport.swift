@@ -202,17 +202,6 @@ public struct LintReport: Sendable {
   /// A file path as a relative (or absolute) URI reference: RFC 3986 unreserved characters and `/`
   /// kept, everything else percent-encoded byte by byte.
   static func uriReference(_ path: String) -> String {
-    var output = ""
-    for byte in path.utf8 {
-      switch byte {
-      case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "0")...UInt8(ascii: "9"),
-        UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: "/"):
-        output.unicodeScalars.append(Unicode.Scalar(byte))
-      default:
-        let hex = Array("0123456789ABCDEF".utf8)
-        output += "%" + String(decoding: [hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]], as: UTF8.self)
-      }
-    }
-    return output
+    FormEncoding.escape(path, false, keepingSlashes: true)
   }
 }
