@@ -100,18 +100,15 @@ extension FileIO {
   ///   system call instead of a failed mkdir and a look).
   static func temporaryDirectory(in directory: String, probablyExists: Bool = false) throws(SystemError) -> String {
     let path = directory + "/" + temporaryDirectoryName
-    if probablyExists {
-      var info = stat()
-      if lstat(path, &info) == 0 {
-        guard info.st_mode & S_IFMT == S_IFDIR else { throw SystemError("create directory", path, code: ENOTDIR) }
-        return path
-      }
-    }
     // Another writer may remove the folder (empty after its write) between our mkdir and lstat: then
     // make it again. Each retry means another process finished a write, so a few always suffice.
+    var makeFirst = !probablyExists
     for _ in 0..<100 {
-      if mkdir(path, 0o700) == 0 { return path }
-      guard errno == EEXIST else { throw SystemError("create directory", path) }
+      if makeFirst {
+        if mkdir(path, 0o700) == 0 { return path }
+        guard errno == EEXIST else { throw SystemError("create directory", path) }
+      }
+      makeFirst = true
       var info = stat()
       if lstat(path, &info) != 0 {
         if errno == ENOENT { continue }
