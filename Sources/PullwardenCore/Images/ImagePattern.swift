@@ -40,11 +40,7 @@ public struct ImagePattern: Hashable, Sendable, CustomStringConvertible {
       throw ParseError(
         reason: "pattern has a digest (\"\(text[at...].prefix(14))…\"): the kubelet matches the image name without its tag or digest, so it would never match; write \"\(text[..<at])\"")
     }
-    let suspicious = bytes.contains { byte in
-      byte >= 0x80 || Self.isASCIIWhitespace(byte) || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#")
-        || byte == UInt8(ascii: "@") || byte == UInt8(ascii: "%")
-    }
-    if suspicious, let bad = text.unicodeScalars.first(where: { Self.isWhitespace($0) || $0 == "?" || $0 == "#" || $0 == "@" || $0 == "%" }) {
+    if let bad = text.unicodeScalars.first(where: { Self.isWhitespace($0) || $0 == "?" || $0 == "#" || $0 == "@" || $0 == "%" }) {
       let what = Self.isWhitespace(bad) ? "white space" : "\"\(bad)\""
       throw ParseError(reason: "pattern contains \(what), which the kubelet's URL parsing does not treat as part of a registry or path")
     }
@@ -74,11 +70,6 @@ public struct ImagePattern: Hashable, Sendable, CustomStringConvertible {
     }
     self.text = text
     self.location = location
-  }
-
-  /// Tab to carriage return, and space: Unicode's White_Space within ASCII.
-  static func isASCIIWhitespace(_ byte: UInt8) -> Bool {
-    (byte >= 0x09 && byte <= 0x0D) || byte == 0x20
   }
 
   /// Unicode's White_Space, answered for ASCII (tab to carriage return, space) without the property table.
