@@ -36,9 +36,13 @@ public struct MonotonicInstant: Comparable, Hashable, Sendable {
   public static func + (instant: MonotonicInstant, duration: Duration) -> MonotonicInstant {
     let (seconds, attoseconds) = duration.components
     let (scaled, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
-    let delta = overflow ? (seconds < 0 ? Int64.min : Int64.max) : scaled.addingReportingOverflow(attoseconds / 1_000_000_000).partialValue
-    let (sum, sumOverflow) = instant.nanoseconds.addingReportingOverflow(delta)
-    return MonotonicInstant(nanoseconds: sumOverflow ? (delta < 0 ? Int64.min : Int64.max) : sum)
+    let delta = overflow ? (seconds < 0 ? Int64.min : Int64.max) : saturated(scaled, attoseconds / 1_000_000_000)
+    return MonotonicInstant(nanoseconds: saturated(instant.nanoseconds, delta))
+  }
+
+  private static func saturated(_ a: Int64, _ b: Int64) -> Int64 {
+    let (sum, overflow) = a.addingReportingOverflow(b)
+    return overflow ? (b < 0 ? Int64.min : Int64.max) : sum
   }
 
   public static func - (later: MonotonicInstant, earlier: MonotonicInstant) -> Duration {
