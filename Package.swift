@@ -51,7 +51,7 @@ let package = Package(
       name: "CLibmd",
       linkerSettings: [.unsafeFlags(["-Xlinker", "-l:libmd.a"])]
     ),
-    // File-system calls that need _GNU_SOURCE (renameat2's exchange).
+    // File-system calls that need _GNU_SOURCE (renameat2's exchange, memfd_create).
     .target(name: "CFileSystem"),
     // libcurl is dlopen'd on first use (see CCurl.h), never linked: only its headers are needed here.
     .target(
@@ -84,7 +84,7 @@ let package = Package(
 
     .executableTarget(
       name: "pullwarden",
-      dependencies: ["PullwardenCore", "CBuildInfo", "CArguments"],
+      dependencies: ["PullwardenCore", "CBuildInfo", "CArguments", "CFileSystem"],
       swiftSettings: withoutImplicitRuntimeModules
     ),
     .target(

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/auxv.h>
 
 static struct {
   CURLcode (*global_init)(long);
@@ -29,7 +30,14 @@ static pthread_once_t loadOnce = PTHREAD_ONCE_INIT;
 static int loaded;
 static char loadError[512];
 
+int CCurl_loadable(void) { return getauxval(AT_BASE) != 0; }
+
 static void load(void) {
+  if (!CCurl_loadable()) {
+    snprintf(loadError, sizeof loadError,
+             "this pullwarden is statically linked and cannot load libcurl; HTTPS sources run in pullwarden-dynamic");
+    return;
+  }
   // libcurl.so.4 is the soname of every libcurl since 7.16 (Debian's libcurl4 package).
   // RTLD_LAZY: libcurl pulls in ~30 libraries; binding only the symbols actually called saves about
   // 0.4 ms per HTTP provide (measured). The functions Pullwarden calls are all checked below.

@@ -52,6 +52,16 @@ enum ExplainCommand {
       StandardStreams.reportError(error)
       return 2
     }
+    // The calls --live makes need libcurl: a static build continues in pullwarden-dynamic, before
+    // reading the request (stdin stays unread for it). Without it, the explanation goes on and shows
+    // each call failing.
+    if live, !HTTPSupport.isAvailable, loaded.sources.contains(where: { type(of: $0).makesHTTPRequests }) {
+      do {
+        try HandOff.continueInSibling(standardInput: nil)
+      } catch {
+        StandardStreams.writeError("pullwarden: warning: \(error)")
+      }
+    }
     let now = Timestamp.now()
     let input: (request: CredentialProviderRequest, syntheticToken: Bool)
     do {

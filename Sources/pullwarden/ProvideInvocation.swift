@@ -24,11 +24,15 @@ enum ProvideInvocation {
   }
 
   /// Reads stdin, answers, writes stdout; returns the exit status. Nothing reaches stdout on failure.
-  /// The record is written only after the answer is out (see `ProvideRun.run`).
+  /// The record is written only after the answer is out (see `ProvideRun.run`). A call whose sources
+  /// make HTTP requests continues in pullwarden-dynamic when this build cannot make them (`HandOff`).
   static func run(configPath: String) -> Int32 {
     do {
-      _ = try ProvideRun.run(configPath: configPath, input: try readRequest(), diagnostics: .standardError) {
-        (output) throws(PullwardenError) in
+      let input = try readRequest()
+      _ = try ProvideRun.run(
+        configPath: configPath, input: input, diagnostics: .standardError,
+        handOff: { () throws(PullwardenError) in try HandOff.continueInSibling(standardInput: input) }
+      ) { (output) throws(PullwardenError) in
         guard StandardStreams.writeOut(output) else {
           throw PullwardenError(.output, "cannot write the response to stdout: \(String(cString: strerror(errno)))")
         }

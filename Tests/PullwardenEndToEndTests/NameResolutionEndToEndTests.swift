@@ -226,21 +226,27 @@ struct NameResolutionEndToEndTests {
     #expect(!PrivateHosts.isRequired || PrivateHosts.available, "\(PrivateHosts.requiredVariable)=1 but no private mount namespace")
   }
 
-  /// The release binary links as README "Install on a node" says: glibc and libjansson from the node,
-  /// libcurl never linked (it is dlopen'd by HTTPS sources only), no Swift runtime library needed.
+  /// The release links as README "Install on a node" says: the front end is a static PIE (no loader,
+  /// no shared library); its sibling takes glibc, libjansson and libyaml from the node; libcurl is
+  /// never linked (the sibling dlopens it for HTTPS sources only); no Swift runtime library is needed.
   @Test(.enabled(if: ProcessInfo.processInfo.environment["PULLWARDEN_RELEASE"] == "1", "scripts/test checks the release binary"))
   func theReleaseBinaryLinksAsDocumented() throws {
-    let outcome = try ProcessRunner.run(
-      URL(fileURLWithPath: "/usr/bin/readelf"), arguments: ["--dynamic", Pullwarden.binary.path], stdin: Data(),
-      environment: ["LANG": "C"], timeout: 60)
-    let text = String(decoding: outcome.stdout, as: UTF8.self)
-    let needed = text.split(separator: "\n").filter { $0.contains("(NEEDED)") }.compactMap { line -> String? in
-      guard let open = line.firstIndex(of: "["), let close = line.lastIndex(of: "]") else { return nil }
-      return String(line[line.index(after: open)..<close])
+    func needed(_ binary: URL) throws -> [String] {
+      let outcome = try ProcessRunner.run(
+        URL(fileURLWithPath: "/usr/bin/readelf"), arguments: ["--dynamic", binary.path], stdin: Data(),
+        environment: ["LANG": "C"], timeout: 60)
+      let text = String(decoding: outcome.stdout, as: UTF8.self)
+      return text.split(separator: "\n").filter { $0.contains("(NEEDED)") }.compactMap { line -> String? in
+        guard let open = line.firstIndex(of: "["), let close = line.lastIndex(of: "]") else { return nil }
+        return String(line[line.index(after: open)..<close])
+      }
     }
-    #expect(needed.contains("libc.so.6"), "\(needed)")
-    #expect(needed.contains("libjansson.so.4"), "\(needed)")
-    #expect(!needed.contains { $0.hasPrefix("libcurl") }, "\(needed)")
-    #expect(!needed.contains { $0.hasPrefix("libswift") || $0.hasPrefix("libFoundation") }, "\(needed)")
+    #expect(try needed(Pullwarden.binary) == [])
+    let sibling = try needed(TwoFileRelease.sibling)
+    #expect(sibling.contains("libc.so.6"), "\(sibling)")
+    #expect(sibling.contains("libjansson.so.4"), "\(sibling)")
+    #expect(sibling.contains("libyaml-0.so.2"), "\(sibling)")
+    #expect(!sibling.contains { $0.hasPrefix("libcurl") }, "\(sibling)")
+    #expect(!sibling.contains { $0.hasPrefix("libswift") || $0.hasPrefix("libFoundation") }, "\(sibling)")
   }
 }

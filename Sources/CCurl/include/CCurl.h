@@ -2,8 +2,11 @@
 //
 // libcurl and its 30-odd dependencies cost about 7 ms of process start-up, which the kubelet would pay
 // on every `provide` call, even the ones that only read files. So nothing links against libcurl: the
-// first HTTP request dlopen()s libcurl.so.4 and looks up the handful of functions below (this works from
-// a static executable too, on the same glibc). curl's headers are used for types and constants only.
+// first HTTP request dlopen()s libcurl.so.4 and looks up the handful of functions below. Only a
+// dynamically linked process can: libcurl loaded into a static one brings a second glibc, whose
+// resolver crashes on the first host name (Step 6), so the static `pullwarden` hands such calls to
+// `pullwarden-dynamic` (Sources/pullwarden/HandOff.swift). curl's headers are used for types and
+// constants only.
 //
 // curl_easy_setopt and curl_easy_getinfo are variadic, which Swift cannot call; each value type gets a
 // one-line typed forwarder. Every function here other than CCurl_load requires a successful CCurl_load.
@@ -12,6 +15,10 @@
 
 #include <curl/curl.h>
 #include <stddef.h>
+
+/// Whether this process can load libcurl: 1 when it runs under the dynamic loader, 0 when it is
+/// statically linked (the kernel then passes no interpreter base, AT_BASE 0).
+int CCurl_loadable(void);
 
 /// Loads libcurl (once per process; later calls return the first outcome) and runs curl_global_init.
 /// Returns 1 on success. On failure returns 0 and writes a one-line reason to `error`.

@@ -5,6 +5,13 @@ import Musl
 #endif
 import CCurl
 
+/// Whether this process can make HTTP requests. libcurl loads only into a dynamically linked
+/// process (CCurl.h): the statically linked `pullwarden` hands every call that needs HTTP to
+/// `pullwarden-dynamic` instead (`ProvideRun.run`'s `handOff`).
+public enum HTTPSupport {
+  public static var isAvailable: Bool { CCurl_loadable() != 0 }
+}
+
 /// libcurl, loaded on first use.
 ///
 /// Only code paths that make HTTP requests call `load()`, so a `provide` run that reads files never

@@ -21,8 +21,13 @@ public enum ProvideRun {
   /// only after `deliver` succeeded: a run killed or failing before its answer is out leaves the intent,
   /// which makes every pod re-verify the image, never a record. A record that cannot be written after
   /// the answer only warns, for the same reason.
+  ///
+  /// - Parameter handOff: called when a source to be asked makes HTTP requests and this process cannot
+  ///   (`HTTPSupport`), after the config and request are read and before anything else is read or
+  ///   written: it continues the whole call in a process that can, and returns only by throwing.
   public static func run(
     configPath: String, input: [UInt8], now: Timestamp = .now(), diagnostics: Diagnostics = .discard,
+    handOff: (() throws(PullwardenError) -> Void)? = nil,
     deliver: ([UInt8]) throws(PullwardenError) -> Void = { _ in }
   ) throws(PullwardenError) -> [UInt8] {
     // Repeated warnings end with their counts, on success and on failure alike.
@@ -30,12 +35,14 @@ public enum ProvideRun {
     let config = try PullwardenConfig.load(path: configPath)
     // Without log: or metrics: nothing is collected, timed or written beyond the answer and record.
     guard config.observes else {
-      return try answer(config: config, input: input, now: now, diagnostics: diagnostics, observation: nil, deliver: deliver)
+      return try answer(
+        config: config, input: input, now: now, diagnostics: diagnostics, observation: nil, handOff: handOff, deliver: deliver)
     }
     let observation = ProvideObservation(now: now, diagnostics: diagnostics)
     do {
       let output = try answer(
-        config: config, input: input, now: now, diagnostics: observation.diagnostics, observation: observation, deliver: deliver)
+        config: config, input: input, now: now, diagnostics: observation.diagnostics, observation: observation,
+        handOff: handOff, deliver: deliver)
       observation.finish(exitCode: 0, error: nil)
       ProvideReporting.report(observation, config: config, diagnostics: diagnostics)
       return output
@@ -48,15 +55,19 @@ public enum ProvideRun {
 
   private static func answer(
     config: PullwardenConfig, input: [UInt8], now: Timestamp, diagnostics: Diagnostics, observation: ProvideObservation?,
-    deliver: ([UInt8]) throws(PullwardenError) -> Void
+    handOff: (() throws(PullwardenError) -> Void)?, deliver: ([UInt8]) throws(PullwardenError) -> Void
   ) throws(PullwardenError) -> [UInt8] {
     let request = try CredentialProviderRequest.decode(input)
     observation?.request = request
+    let provider = Provider(config: config)
+    let plan = provider.plan(for: request)
+    if let handOff, plan.makesHTTPRequests, !HTTPSupport.isAvailable { try handOff() }
     // Before any source reads its index there or any record is written: never the kubelet's own
     // records, never a directory someone else could plant records in.
     try RecordStore(directory: config.recordsDirectory).checkUsableForProvide()
-    let outcome = try Provider(config: config).provide(
-      request, now: now, diagnostics: diagnostics, stateDirectory: config.recordsDirectory, observation: observation)
+    let outcome = try provider.provide(
+      request, now: now, diagnostics: diagnostics, stateDirectory: config.recordsDirectory, observation: observation,
+      plan: plan)
     let recorder = PullRecorder(directory: config.recordsDirectory)
     let pending: PullRecorder.Pending?
     do {

@@ -34,6 +34,9 @@ public struct Provider: Sendable {
     /// Meaningful only when `matched` is not empty.
     public var scope: CacheScopeDecision
     public var consulted: [any CredentialSource]
+
+    /// Whether a source to be asked may make HTTP requests.
+    public var makesHTTPRequests: Bool { consulted.contains { type(of: $0).makesHTTPRequests } }
   }
 
   public func plan(for request: CredentialProviderRequest) -> Plan {
@@ -69,12 +72,13 @@ public struct Provider: Sendable {
   }
 
   /// `provide`, with `observation` collecting what each source did for the decision log and metrics;
-  /// nil (the kubelet's hot path without `log:`/`metrics:`) collects nothing.
+  /// nil (the kubelet's hot path without `log:`/`metrics:`) collects nothing. `plan` is `plan(for:
+  /// request)` when the caller made it already.
   func provide(
     _ request: CredentialProviderRequest, now: Timestamp, diagnostics: Diagnostics, stateDirectory: String?,
-    observation: ProvideObservation?
+    observation: ProvideObservation?, plan: Plan? = nil
   ) throws(PullwardenError) -> Outcome {
-    let plan = plan(for: request)
+    let plan = plan ?? self.plan(for: request)
     let context = context(
       for: request, plan: plan, now: now, diagnostics: diagnostics, stateDirectory: stateDirectory,
       trace: observation?.trace ?? ProvideTrace())

@@ -170,11 +170,17 @@ public protocol CredentialSource: Sendable {
 
   /// The credentials for `context`, in the order they should be tried.
   func credentials(for context: ProvideContext) throws(PullwardenError) -> [SuppliedCredential]
+
+  /// Whether asking this type may make HTTP requests (then only a process with `HTTPSupport` can).
+  static var makesHTTPRequests: Bool { get }
 }
 
 extension CredentialSource {
   /// The source's `type` value, from an instance.
   public var typeName: String { Self.typeName }
+
+  /// File sources read files only.
+  public static var makesHTTPRequests: Bool { false }
 
   /// Builds a source of this type as an existential (calling `init` through `any
   /// CredentialSource.Type` with typed throws crashes the Swift 6.3 compiler).

@@ -10,6 +10,7 @@
 /// both and the verifier can match a pod presenting the same Secret.
 public struct KubernetesSecretsSource: ServiceAccountTokenSource {
   public static let typeName = "kubernetesSecrets"
+  public static let makesHTTPRequests = true
   public static let settingKeys =
     ["server", "inCluster", "kubeconfig", "kubeconfigContext", "imagePullSecrets", "secretsAnnotation", "secretNames"]
     + TokenSettings.keys.filter { $0 != "username" } + HTTPSourceSettings.keys + ["staleIfError"]

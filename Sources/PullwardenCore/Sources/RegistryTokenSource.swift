@@ -9,6 +9,7 @@
 /// the kubelet's cache.
 public struct RegistryTokenSource: ServiceAccountTokenSource {
   public static let typeName = "registryToken"
+  public static let makesHTTPRequests = true
   public static let settingKeys =
     ["registry", "tokenEndpoint", "service", "scope", "authentication"] + TokenSettings.keys + HTTPSourceSettings.keys + ["staleIfError"]
   static let mappable = ["scope", "service", "username"]

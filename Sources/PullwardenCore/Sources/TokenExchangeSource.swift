@@ -9,6 +9,7 @@
 /// if it is a JWT).
 public struct TokenExchangeSource: ServiceAccountTokenSource {
   public static let typeName = "tokenExchange"
+  public static let makesHTTPRequests = true
   public static let settingKeys =
     ["endpoint", "audience", "resource", "scope", "requestedTokenType", "clientId"] + TokenSettings.keys
     + HTTPSourceSettings.keys + ["staleIfError"]

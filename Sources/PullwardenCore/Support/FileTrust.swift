@@ -43,14 +43,19 @@ public enum FileTrust {
     return true
   }
 
-  /// The user's name from the password database, or `uid N` when it has none. Only errors call this.
+  /// The user's name from /etc/passwd, or `uid N` when it has none. Only errors call this. Read
+  /// directly rather than through NSS (getpwuid_r): the statically linked build would load NSS
+  /// modules, shared libraries built for the node's glibc, into a process with a glibc of its own.
   static func userName(_ uid: UInt32) -> String {
-    var entry = passwd()
-    var found: UnsafeMutablePointer<passwd>?
-    var buffer = [CChar](repeating: 0, count: 4096)
-    if getpwuid_r(uid_t(uid), &entry, &buffer, buffer.count, &found) == 0, let found, let name = found.pointee.pw_name {
-      let text = String(cString: name)
-      if !text.isEmpty { return text }
+    let wanted = Array(String(uid).utf8)
+    if let file = try? FileIO.readFile("/etc/passwd", limit: 16 << 20) {
+      for line in file.split(separator: UInt8(ascii: "\n")) {
+        // name:password:uid:...
+        let fields = line.split(separator: UInt8(ascii: ":"), maxSplits: 3, omittingEmptySubsequences: false)
+        if fields.count > 3, !fields[0].isEmpty, fields[2].elementsEqual(wanted) {
+          return String(decoding: fields[0], as: UTF8.self)
+        }
+      }
     }
     return "uid \(uid)"
   }
