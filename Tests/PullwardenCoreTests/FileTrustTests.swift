@@ -29,6 +29,16 @@ private let me = FileTrust.userName(UInt32(geteuid()))
         == "refusing /r/x: owned by a user other than root or the user running Pullwarden (mode 0600, owner uid 4000000000)")
   }
 
+  /// Names come from /etc/passwd read directly (no NSS in the static build): the same as the password
+  /// database gives for local users.
+  @Test func ownersAreNamedAsThePasswordDatabaseNamesThem() {
+    for uid: uid_t in [0, geteuid(), 65534] {
+      guard let entry = getpwuid(uid), let name = entry.pointee.pw_name else { continue }
+      #expect(FileTrust.userName(UInt32(uid)) == String(cString: name))
+    }
+    #expect(FileTrust.userName(4_000_000_000) == "uid 4000000000")
+  }
+
   @Test func filesAreCheckedOnTheOpenDescriptor() throws {
     let path = directory.write("config.yaml", "x", mode: 0o644)
     #expect(try FileIO.readFile(path, limit: 10, trusted: true) == Array("x".utf8))

@@ -220,3 +220,34 @@ final class WarningLog: Sendable {
     }
   }
 }
+
+/// Which calls the static build hands to pullwarden-dynamic: exactly those that ask a source making
+/// HTTP requests. (A Global answer asks every source, but no such source allows Global.)
+@Suite struct ProviderPlanTests {
+  let directory = TemporaryDirectory()
+
+  private func plan(_ config: String, image: String) throws -> Provider.Plan {
+    let provider = Provider(config: try PullwardenConfig.load(path: directory.write("config.yaml", config)))
+    return provider.plan(for: try CredentialProviderRequest.decode(requestJSON(image: image).bytes))
+  }
+
+  private let mixed = """
+    sources:
+      - {name: files, type: dockerConfig, matchImages: ['files.io'], path: docker.json}
+      - {name: exchange, type: tokenExchange, matchImages: ['token.io'], endpoint: 'https://token.example/x', audience: a, username: u}
+    """
+
+  @Test func onlySourcesThatMakeHTTPRequestsNeedThem() throws {
+    #expect(try !plan(mixed, image: "files.io/app").makesHTTPRequests)
+    #expect(try plan(mixed, image: "token.io/app").makesHTTPRequests)
+    #expect(try !plan(mixed, image: "elsewhere.io/app").makesHTTPRequests)
+  }
+
+  @Test func theTypesThatMakeHTTPRequests() {
+    let types: [any CredentialSource.Type] = [
+      DockerConfigSource.self, SecretFilesSource.self, PassthroughSource.self, TokenExchangeSource.self,
+      RegistryTokenSource.self, KubernetesSecretsSource.self,
+    ]
+    #expect(types.filter { $0.makesHTTPRequests }.map { $0.typeName } == ["tokenExchange", "registryToken", "kubernetesSecrets"])
+  }
+}

@@ -132,6 +132,21 @@ struct HandOffEndToEndTests {
     #expect(handedOff.stdout.isEmpty)
   }
 
+  /// config check says, before any pull, that HTTPS sources would fail without the sibling.
+  @Test func configCheckSaysWhenTheSiblingIsMissing() throws {
+    let alone = try install(in: "alone", sibling: nil)
+    let missing = try Pullwarden.run(["config", "check", "--config", "config.yaml"], in: scratch.path, binary: alone)
+    #expect(missing.status == 2, "\(missing.stdout)")
+    #expect(
+      missing.stdout.contains(
+        "source \"exchange\" makes HTTPS requests, but HTTPS sources need pullwarden-dynamic beside this binary: it is missing"),
+      "\(missing.stdout)")
+    #expect(missing.stdout.contains("[missing-dynamic-sibling]"), "\(missing.stdout)")
+    let installed = try install(in: "both", sibling: Self.sibling)
+    let clean = try Pullwarden.run(["config", "check", "--config", "config.yaml"], in: scratch.path, binary: installed)
+    #expect(!clean.stdout.contains("missing-dynamic-sibling"), "\(clean.stdout)")
+  }
+
   /// What the static build answers by itself, without the sibling: everything but HTTPS.
   @Test func verifyAndExplainWithoutLiveNeedNoSibling() throws {
     let alone = try install(in: "alone", sibling: nil)

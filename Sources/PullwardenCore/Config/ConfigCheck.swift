@@ -160,6 +160,7 @@ public enum ConfigCheck {
     var checker = Checker(config: config, document: document, report: report)
     checker.checkPatterns()
     checker.checkFiles()
+    checker.checkDynamicSibling()
     checker.checkSourceRelations()
     checker.checkDirectories()
     if let kubeletConfigPath {

@@ -62,6 +62,19 @@ extension Checker {
     }
   }
 
+  /// A statically linked pullwarden hands the sources that make HTTPS requests to
+  /// pullwarden-dynamic: whether it could, said once, for the first such source.
+  mutating func checkDynamicSibling() {
+    guard !HTTPSupport.isAvailable, let source = config.sources.first(where: { type(of: $0).makesHTTPRequests }) else { return }
+    do {
+      close(try DynamicSibling.open().descriptor)
+    } catch {
+      report.error(
+        "missing-dynamic-sibling", "source \(quoted: source.common.name) makes HTTPS requests, but \(error.what)",
+        file: error.location, fix: "install \(DynamicSibling.name) from the same release beside this binary, owned by root and not writable by group or others (the Debian package and scripts/install-node do)")
+    }
+  }
+
   private mutating func checkDockerConfig(_ source: DockerConfigSource, index: Int) {
     let what = "source \(quoted: source.common.name): docker config"
     let bytes: [UInt8]
