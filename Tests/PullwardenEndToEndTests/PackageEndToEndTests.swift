@@ -103,6 +103,7 @@ import Testing
     let version = try Pullwarden.run(["--version"], binary: installedBinary)
     #expect(version.status == 0 && version.stdout.hasPrefix("pullwarden "), "\(version.stdout)\(version.stderr)")
     try ScratchRoot.expectSiblingBesideFrontEnd(in: root, version: version.stdout)
+    try ScratchRoot.expectHandOff(to: root, in: scratch)
     #expect(deb.contains("_" + version.stdout.split(separator: " ")[1] + "+git") || deb.contains("_" + version.stdout.split(separator: " ")[1] + "-1_"))
     let check = try Pullwarden.run(["config", "check", "--strict", "--config", try ScratchRoot.installedConfig(root, in: scratch)], binary: installedBinary)
     #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -150,6 +151,7 @@ import Testing
     let version = try Pullwarden.run(["--version"], binary: URL(fileURLWithPath: root + "/usr/bin/pullwarden"))
     #expect(version.status == 0)
     try ScratchRoot.expectSiblingBesideFrontEnd(in: root, version: version.stdout)
+    try ScratchRoot.expectHandOff(to: root, in: scratch)
     let check = try Pullwarden.run(
       ["config", "check", "--strict", "--config", try ScratchRoot.installedConfig(root, in: scratch)], binary: URL(fileURLWithPath: root + "/usr/bin/pullwarden"))
     #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -291,6 +293,30 @@ enum ScratchRoot {
     }
     let siblingVersion = try Pullwarden.run(["--version"], binary: URL(fileURLWithPath: sibling))
     #expect(siblingVersion.status == 0 && siblingVersion.stdout == version, "\(siblingVersion.stdout)\(siblingVersion.stderr)", sourceLocation: sourceLocation)
+  }
+
+  /// The installed front end hands a call with an HTTPS source over to the installed sibling, through
+  /// /usr/bin/pullwarden as an operator would run it: a tokenExchange source whose endpoint nobody
+  /// listens on (port 9) fails to connect, which only pullwarden-dynamic gets as far as (the static
+  /// front end without its sibling says that it is missing, and writes nothing).
+  static func expectHandOff(to root: String, in scratch: Scratch, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let config = try scratch.write(
+      "hand-off/config.yaml",
+      """
+      recordsDir: records
+      sources:
+        - {name: exchange, type: tokenExchange, matchImages: ["registry.example.com"],
+           endpoint: "https://127.0.0.1:9/token", audience: registry.example.com, username: oauth2}
+      """)
+    let folder = URL(fileURLWithPath: config).deletingLastPathComponent().path
+    let stdin = request(
+      image: "registry.example.com/team/app", extra: ",\"serviceAccountToken\":\"\(makeJWT(expiresIn: 3600))\",\"serviceAccountAnnotations\":{}")
+    let result = try Pullwarden.run(
+      ["provide", "--config", "config.yaml"], stdin: stdin, in: folder, binary: URL(fileURLWithPath: root + "/usr/bin/pullwarden"),
+      sourceLocation: sourceLocation)
+    #expect(result.status == 3 && result.stdout.isEmpty, "\(result.stdout)\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.hasPrefix("pullwarden: token exchange failed: cannot connect"), "\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(!FileManager.default.fileExists(atPath: folder + "/records"), sourceLocation: sourceLocation)
   }
 
   /// Checks that `root` holds exactly the expected files (and no others), each root's with its mode;
