@@ -10,6 +10,7 @@ import Testing
   static let deploy = Shell.repository.appendingPathComponent("deploy")
   static let installer = "deploy/installer/pullwarden-node-installer"
   static let pluginBinary = "usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/pullwarden"
+  static let pluginSibling = "usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/pullwarden-dynamic"
   static let flags = "--image-credential-provider-config=/etc/kubernetes/pullwarden-credential-providers.yaml"
     + " --image-credential-provider-bin-dir=/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec"
 
@@ -21,6 +22,24 @@ import Testing
     return candidates.first { FileManager.default.isExecutableFile(atPath: $0) }
   }()
   static let kubectl: String? = ["/usr/local/bin/kubectl", "/usr/bin/kubectl"].first { FileManager.default.isExecutableFile(atPath: $0) }
+
+  /// The release as the image holds it: the front end the installer's --binary names, with
+  /// pullwarden-dynamic beside it. That is the tested binary's own folder when scripts/build-release
+  /// put the sibling there (PULLWARDEN_BIN); otherwise a scratch folder where links to the debug build
+  /// (dynamically linked, like the sibling) stand in for both files.
+  static func release(in scratch: Scratch) throws -> String {
+    let tested = Pullwarden.binary.resolvingSymlinksInPath()
+    if FileManager.default.isExecutableFile(atPath: tested.deletingLastPathComponent().appendingPathComponent("pullwarden-dynamic").path) {
+      return tested.path
+    }
+    let folder = scratch.path + "/release"
+    try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+    for name in ["pullwarden", "pullwarden-dynamic"] {
+      do { try FileManager.default.linkItem(atPath: tested.path, toPath: folder + "/" + name) }
+      catch { try FileManager.default.copyItem(atPath: tested.path, toPath: folder + "/" + name) }
+    }
+    return folder + "/pullwarden"
+  }
 
   /// Every Kubernetes object file under deploy/ (the kustomization files have no Kubernetes schema).
   static func manifestFiles() throws -> [String] {
@@ -107,25 +126,34 @@ import Testing
   /// README's step 1 does and checks that every COPY in the Containerfile names a file in it.
   @Test func containerfileCopiesOnlyWhatTheReadmesBuildContextHolds() throws {
     try Readme.expect(section: "## Roll out to a cluster", contains: [
-      #"mkdir -p .build/image && cp "$(scripts/build-release)" deploy/installer/pullwarden-node-installer .build/image/"#,
+      #"mkdir -p .build/image && cp "$(scripts/build-release)" .build/install/pullwarden-dynamic deploy/installer/pullwarden-node-installer .build/image/"#,
       "docker build -f deploy/Containerfile -t registry.example.com/pullwarden/node-installer:0.1.0 .build/image",
       "kubectl apply -k deploy/", "kubectl label node node-1 pullwarden.dev/install=true",
       "kubectl apply -k deploy/uninstall/", "kubectl label node node-1 pullwarden.dev/install=uninstall --overwrite",
     ])
     let scratch = try Scratch()
     let context = scratch.path + "/image"
-    let made = try Shell.run("/bin/sh", ["-c", "mkdir -p \"$1\" && cp \"$2\" deploy/installer/pullwarden-node-installer \"$1\"/", "sh", context, Pullwarden.binary.path])
+    // The README's line with the release's folder for .build/install.
+    let binary = try Self.release(in: scratch)
+    let made = try Shell.run("/bin/sh", [
+      "-c", "mkdir -p \"$1\" && cp \"$2\" \"$3\"/pullwarden-dynamic deploy/installer/pullwarden-node-installer \"$1\"/",
+      "sh", context, binary, URL(fileURLWithPath: binary).deletingLastPathComponent().path,
+    ])
     #expect(made.status == 0, "\(made.stderr)")
     let containerfile = try String(contentsOf: Self.deploy.appendingPathComponent("Containerfile"), encoding: .utf8)
     let copies = containerfile.split(separator: "\n").filter { $0.hasPrefix("COPY ") }
-    #expect(copies.count == 2)
+    #expect(copies.count == 3)
+    var destinations: [String] = []
     for copy in copies {
       let words = copy.split(separator: " ").filter { !$0.hasPrefix("--") }.map(String.init)
       try #require(words.count == 3, "\(copy)")
       #expect(FileManager.default.fileExists(atPath: context + "/" + words[1]), "COPY \(words[1]) is not in the build context")
+      destinations.append(words[2])
     }
-    // The DaemonSets run what the image holds.
-    #expect(containerfile.contains("/opt/pullwarden/pullwarden") && containerfile.contains("/usr/local/bin/pullwarden-node-installer"))
+    // The installer's default --binary, with its sibling in the same folder, and the installer the
+    // DaemonSets run.
+    #expect(destinations.sorted() == ["/opt/pullwarden/pullwarden", "/opt/pullwarden/pullwarden-dynamic", "/usr/local/bin/pullwarden-node-installer"])
+    #expect(try String(contentsOfFile: Shell.repository.appendingPathComponent(Self.installer).path, encoding: .utf8).contains("\nbinary=/opt/pullwarden/pullwarden\n"))
     for name in ["daemonset.yaml", "uninstall/daemonset.yaml"] {
       let manifest = try String(contentsOf: Self.deploy.appendingPathComponent(name), encoding: .utf8)
       #expect(manifest.contains("\"pullwarden-node-installer\", \"install\"") || manifest.contains("pullwarden-node-installer uninstall"))
@@ -139,11 +167,14 @@ import Testing
     let scratch: Scratch
     let root: String
     let source: String
+    /// The installer's --binary: the release's front end, pullwarden-dynamic beside it.
+    let binary: String
 
     init(files: [String: String]) throws {
       scratch = try Scratch()
       root = scratch.path + "/host"
       source = scratch.path + "/source"
+      binary = try DeployEndToEndTests.release(in: scratch)
       try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
       for (path, contents) in files { try scratch.write("host/" + path, contents) }
       let configMap = try String(contentsOf: DeployEndToEndTests.deploy.appendingPathComponent("configmap.yaml"), encoding: .utf8)
@@ -161,7 +192,7 @@ import Testing
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> Pullwarden.Result {
       let action = arguments[0]
       var full = [action, "--host-root", root] + arguments.dropFirst()
-      if action != "uninstall" { full += ["--binary", Pullwarden.binary.path, "--source", source] }
+      if action != "uninstall" { full += ["--binary", binary, "--source", source] }
       return try Shell.run(DeployEndToEndTests.installer, full, environment: environment)
     }
 
@@ -199,11 +230,19 @@ import Testing
     #expect(installed.status == 0, "\(installed.stderr)")
     #expect(installed.stdout.contains("added the credential-provider flags to KUBELET_EXTRA_ARGS in /etc/default/kubelet"))
     #expect(installed.stdout.contains("the kubelet loads the change when it restarts"), "never restarts unless asked")
+    // The sibling goes in before the front end the kubelet calls.
+    let wroteSibling = try #require(installed.stdout.range(of: "wrote /\(Self.pluginSibling) (mode 0755)\n"))
+    let wroteFrontEnd = try #require(installed.stdout.range(of: "wrote /\(Self.pluginBinary) (mode 0755)\n"))
+    #expect(wroteSibling.lowerBound < wroteFrontEnd.lowerBound, "\(installed.stdout)")
     #expect(try host.read("etc/default/kubelet") == "# kubelet extras\nKUBELET_EXTRA_ARGS=\"--node-ip=10.0.0.5 \(Self.flags)\"\n")
-    #expect(host.exists(Self.pluginBinary) && host.exists("etc/pullwarden/config.yaml"))
+    #expect(host.exists(Self.pluginBinary) && host.exists(Self.pluginSibling) && host.exists("etc/pullwarden/config.yaml"))
+    // The sibling is the release's pullwarden-dynamic, not a second copy of the front end.
+    let release = URL(fileURLWithPath: host.binary).deletingLastPathComponent().path
+    #expect(FileManager.default.contentsEqual(atPath: host.root + "/" + Self.pluginSibling, andPath: release + "/pullwarden-dynamic"))
+    #expect(FileManager.default.contentsEqual(atPath: host.root + "/" + Self.pluginBinary, andPath: host.binary))
     #expect(try host.read("etc/kubernetes/pullwarden-credential-providers.yaml").contains("name: pullwarden\n"))
     #expect(!host.exists("etc/systemd/system/kubelet.service.d/90-pullwarden.conf"))
-    for (path, mode) in [(Self.pluginBinary, 0o755), ("etc/pullwarden", 0o750), ("etc/pullwarden/config.yaml", 0o600), ("var/lib/pullwarden", 0o700)] {
+    for (path, mode) in [(Self.pluginBinary, 0o755), (Self.pluginSibling, 0o755), ("etc/pullwarden", 0o750), ("etc/pullwarden/config.yaml", 0o600), ("var/lib/pullwarden", 0o700)] {
       let attributes = try FileManager.default.attributesOfItem(atPath: host.root + "/" + path)
       #expect((attributes[.posixPermissions] as? Int) == mode, "\(path)")
     }
@@ -217,17 +256,22 @@ import Testing
     #expect(uninstalled.status == 0, "\(uninstalled.stderr)")
     #expect(try host.read("etc/default/kubelet") == original)
     #expect(!host.exists("etc/kubernetes/pullwarden-credential-providers.yaml"))
-    #expect(host.exists(Self.pluginBinary), "the running kubelet may still call it")
+    #expect(host.exists(Self.pluginBinary) && host.exists(Self.pluginSibling), "the running kubelet may still call them")
+    #expect(uninstalled.stdout.contains("kept /usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/pullwarden and pullwarden-dynamic"), "\(uninstalled.stdout)")
 
     try host.scratch.write("proc/1234/comm", "kubelet\n")
     try host.scratch.write("proc/1234/cmdline", "/usr/bin/kubelet\0--node-ip=10.0.0.5\0" + Self.flags.replacingOccurrences(of: " ", with: "\0") + "\0")
     let waiting = try host.run(["uninstall", "--after-kubelet-restart", "--proc", host.scratch.path + "/proc"])
     #expect(waiting.status == 75)
-    #expect(host.exists(Self.pluginBinary))
+    #expect(host.exists(Self.pluginBinary) && host.exists(Self.pluginSibling))
     try host.scratch.write("proc/1234/cmdline", "/usr/bin/kubelet\0--node-ip=10.0.0.5\0")
     let restarted = try host.run(["uninstall", "--after-kubelet-restart", "--proc", host.scratch.path + "/proc"])
     #expect(restarted.status == 0, "\(restarted.stderr)")
-    #expect(!host.exists(Self.pluginBinary))
+    #expect(!host.exists(Self.pluginBinary) && !host.exists(Self.pluginSibling))
+    // The front end goes out first, so it is never left without its sibling.
+    let removedFrontEnd = try #require(restarted.stdout.range(of: "removed /\(Self.pluginBinary)\n"))
+    let removedSibling = try #require(restarted.stdout.range(of: "removed /\(Self.pluginSibling)\n"))
+    #expect(removedFrontEnd.lowerBound < removedSibling.lowerBound, "\(restarted.stdout)")
 
     let purged = try host.run(["uninstall", "--purge"])
     #expect(purged.status == 0)
@@ -278,11 +322,26 @@ import Testing
     #expect(!node.exists("etc/pullwarden/.config.yaml.new"))
   }
 
+  /// An image or --binary without pullwarden-dynamic beside the front end would leave the node's
+  /// HTTPS sources failing: the installer refuses it before it writes anything.
+  @Test func aFrontEndWithoutItsSiblingLeavesTheNodeAsItWas() throws {
+    let host = try Host(files: ["etc/default/kubelet": "KUBELET_EXTRA_ARGS=\n"])
+    let alone = host.scratch.path + "/alone/pullwarden"
+    try FileManager.default.createDirectory(atPath: host.scratch.path + "/alone", withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: host.binary, toPath: alone)
+    let before = try host.files()
+    let refused = try Shell.run(Self.installer, ["install", "--host-root", host.root, "--binary", alone, "--source", host.source])
+    #expect(refused.status == 2, "\(refused.stdout)\(refused.stderr)")
+    #expect(refused.stderr == "pullwarden-node-installer: \(host.scratch.path)/alone/pullwarden-dynamic is missing: HTTPS calls need it beside \(alone) (the image holds both)\n", "\(refused.stderr)")
+    #expect(try host.files() == before)
+    #expect(!host.exists("etc/pullwarden") && !host.exists("usr"))
+  }
+
   @Test func noKubeletUnitMeansFilesOnly() throws {
     let host = try Host(files: [:])
     let installed = try host.run(["install"])
     #expect(installed.status == 0, "\(installed.stderr)")
-    #expect(host.exists(Self.pluginBinary) && !host.exists("etc/default/kubelet"))
+    #expect(host.exists(Self.pluginBinary) && host.exists(Self.pluginSibling) && !host.exists("etc/default/kubelet"))
     #expect(try host.run(["install"]).stdout.contains("(none)"))
   }
 }

@@ -5,10 +5,11 @@ import Testing
 /// The README's "Install on a node", followed step by step against the release binary: the Debian
 /// package (built, lintian-checked, installed into a scratch root, run, removed, purged) and
 /// scripts/install-node (install, install again, uninstall), both checked file by file against one
-/// table of paths, modes and owners.
+/// table of paths, modes and owners. The release is two files (scripts/build-release): the static
+/// `pullwarden` the kubelet runs and, beside it, `pullwarden-dynamic`, which it hands HTTPS calls to.
 ///
 /// They need the release binary (`PULLWARDEN_RELEASE=1` and `PULLWARDEN_BIN`, as scripts/test sets
-/// them): the package is what users install. The package tests also need root (dpkg --root checks
+/// them, with pullwarden-dynamic beside it): the package is what users install. The package tests also need root (dpkg --root checks
 /// owners) and dpkg-dev and lintian (`scripts/install-deps --test`).
 @Suite(.serialized) struct PackageEndToEndTests {
   static let releaseBinary: String? = {
@@ -16,6 +17,11 @@ import Testing
     guard environment["PULLWARDEN_RELEASE"] == "1", let binary = environment["PULLWARDEN_BIN"], !binary.isEmpty else { return nil }
     return binary
   }()
+  /// The release's second file, from beside the front end, as the installers take it.
+  static var releaseSibling: String? {
+    releaseBinary.map { URL(fileURLWithPath: $0).resolvingSymlinksInPath().deletingLastPathComponent().appendingPathComponent("pullwarden-dynamic").path }
+  }
+  static let pluginDirectory = "usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec"
   static let canBuildPackage = releaseBinary != nil && getuid() == 0
     && FileManager.default.isExecutableFile(atPath: "/usr/bin/lintian")
     && FileManager.default.isExecutableFile(atPath: "/usr/bin/dpkg-shlibdeps")
@@ -31,6 +37,7 @@ import Testing
     ("lib/systemd/system/pullwarden-records-gc.timer", "-rw-r--r--", false, false),
     ("usr/bin/pullwarden", "lrwxrwxrwx", false, false),
     ("usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/pullwarden", "-rwxr-xr-x", false, false),
+    ("usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/pullwarden-dynamic", "-rwxr-xr-x", false, false),
     ("usr/share/doc/pullwarden/changelog.Debian.gz", "-rw-r--r--", true, false),
     ("usr/share/doc/pullwarden/copyright", "-rw-r--r--", false, false),
     ("usr/share/doc/pullwarden/examples/credential-provider-config.yaml", "-rw-r--r--", false, false),
@@ -62,13 +69,25 @@ import Testing
     #expect(lintian.status == 0, "lintian: \(lintian.stdout)\(lintian.stderr)")
     #expect(!lintian.stdout.contains("E: ") && !lintian.stdout.contains("W: "), "\(lintian.stdout)")
 
-    // Depends are what the binary NEEDs; libc6's version is the newest GLIBC_ symbol version it uses.
-    let control = try Shell.run("/usr/bin/dpkg-deb", ["-f", deb, "Depends", "Recommends"])
-    let newestGlibc = try Shell.run("/bin/sh", ["-c", "objdump -T \"$0\" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1", binary])
+    // Depends are what pullwarden-dynamic NEEDs (the static front end NEEDs nothing); libc6's version is
+    // the newest GLIBC_ symbol version it uses.
+    let sibling = try #require(Self.releaseSibling)
+    let control = try Shell.run("/usr/bin/dpkg-deb", ["-f", deb, "Depends", "Recommends", "Static-Built-Using"])
+    let newestGlibc = try Shell.run("/bin/sh", ["-c", "objdump -T \"$0\" | grep -o 'GLIBC_[0-9.]*' | sort -uV | tail -n 1", sibling])
     let glibc = newestGlibc.stdout.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "GLIBC_", with: "")
+    #expect(glibc.hasPrefix("2."), "no GLIBC_ symbol version in \(sibling): \(newestGlibc.stdout)\(newestGlibc.stderr)")
     #expect(control.stdout.contains("Depends: libc6 (>= \(glibc)), libjansson4"), "\(control.stdout)")
     #expect(control.stdout.contains("libyaml-0-2"))
     #expect(control.stdout.contains("Recommends: libcurl4 (>= 7.66.0)"))
+    // What the static binary carries inside: the source packages of the archives it was linked from,
+    // at this machine's versions (where the release was built).
+    let sources = try Shell.run("/usr/bin/dpkg-query", [
+      "-W", "-f=${source:Package} (= ${source:Version})\n", "libc6-dev", "libjansson-dev", "libyaml-dev", "libmd-dev", "libstdc++-12-dev",
+    ])
+    try #require(sources.status == 0, "\(sources.stderr)")
+    let embedded = sources.stdout.split(separator: "\n").map(String.init).sorted()
+    #expect(embedded.map { $0.split(separator: " ")[0] } == ["gcc-12", "glibc", "jansson", "libmd", "libyaml"], "\(embedded)")
+    #expect(control.stdout.contains("Static-Built-Using: " + embedded.joined(separator: ", ") + "\n"), "\(control.stdout)")
     try Readme.expect(section: "## Install on a node", contains: ["glibc \(glibc) or newer", "`libjansson4`", "`libyaml-0-2`", "`libcurl4` (Recommends)"])
 
     // README: apt install ./pullwarden_*.deb, here into a scratch root whose dpkg database holds this
@@ -83,6 +102,8 @@ import Testing
     let installedBinary = URL(fileURLWithPath: root + "/usr/bin/pullwarden")
     let version = try Pullwarden.run(["--version"], binary: installedBinary)
     #expect(version.status == 0 && version.stdout.hasPrefix("pullwarden "), "\(version.stdout)\(version.stderr)")
+    try ScratchRoot.expectSiblingBesideFrontEnd(in: root, version: version.stdout)
+    try ScratchRoot.expectHandOff(to: root, in: scratch)
     #expect(deb.contains("_" + version.stdout.split(separator: " ")[1] + "+git") || deb.contains("_" + version.stdout.split(separator: " ")[1] + "-1_"))
     let check = try Pullwarden.run(["config", "check", "--strict", "--config", try ScratchRoot.installedConfig(root, in: scratch)], binary: installedBinary)
     #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -100,7 +121,9 @@ import Testing
     #expect(FileManager.default.fileExists(atPath: root + "/etc/pullwarden/config.yaml"))
     #expect(FileManager.default.fileExists(atPath: root + "/var/lib/pullwarden/pulled/marker"))
     #expect(!FileManager.default.fileExists(atPath: root + "/usr/bin/pullwarden"))
-    #expect(!FileManager.default.fileExists(atPath: root + "/usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec/pullwarden"))
+    for name in ["pullwarden", "pullwarden-dynamic"] {
+      #expect(!FileManager.default.fileExists(atPath: root + "/" + Self.pluginDirectory + "/" + name), "\(name) is left after remove")
+    }
     let purged = try ScratchRoot.dpkg(root, ["-P", "pullwarden"])
     #expect(purged.status == 0, "\(purged.stdout)\(purged.stderr)")
     let left = try ScratchRoot.listing(root)
@@ -120,9 +143,15 @@ import Testing
     let first = try Shell.run("scripts/install-node", ["--root", root, "--binary", binary])
     #expect(first.status == 0, "\(first.stderr)")
     #expect(first.stdout.contains("install-node: installed into \(root) ("), "\(first.stdout)")
+    // The sibling goes in before the front end the kubelet calls, and out after it.
+    let installedSibling = try #require(first.stdout.range(of: "installed /\(Self.pluginDirectory)/pullwarden-dynamic (mode 755)\n"))
+    let installedFrontEnd = try #require(first.stdout.range(of: "installed /\(Self.pluginDirectory)/pullwarden (mode 755)\n"))
+    #expect(installedSibling.lowerBound < installedFrontEnd.lowerBound, "\(first.stdout)")
     try ScratchRoot.expectFiles(in: root, packaged: false)
     let version = try Pullwarden.run(["--version"], binary: URL(fileURLWithPath: root + "/usr/bin/pullwarden"))
     #expect(version.status == 0)
+    try ScratchRoot.expectSiblingBesideFrontEnd(in: root, version: version.stdout)
+    try ScratchRoot.expectHandOff(to: root, in: scratch)
     let check = try Pullwarden.run(
       ["config", "check", "--strict", "--config", try ScratchRoot.installedConfig(root, in: scratch)], binary: URL(fileURLWithPath: root + "/usr/bin/pullwarden"))
     #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
@@ -141,6 +170,9 @@ import Testing
 
     let uninstalled = try Shell.run("scripts/install-node", ["--root", root, "--uninstall"])
     #expect(uninstalled.status == 0, "\(uninstalled.stderr)")
+    let removedFrontEnd = try #require(uninstalled.stdout.range(of: "removed /\(Self.pluginDirectory)/pullwarden\n"))
+    let removedSibling = try #require(uninstalled.stdout.range(of: "removed /\(Self.pluginDirectory)/pullwarden-dynamic\n"))
+    #expect(removedFrontEnd.lowerBound < removedSibling.lowerBound, "\(uninstalled.stdout)")
     #expect(try String(contentsOfFile: config, encoding: .utf8) == edited)
     #expect(FileManager.default.fileExists(atPath: root + "/var/lib/pullwarden"))
     #expect(try ScratchRoot.listing(root).filter { !$0.hasPrefix("d") }.map { String($0.split(separator: " ")[3]) } == [
@@ -152,6 +184,21 @@ import Testing
     #expect(left.filter { !$0.hasPrefix("d") }.isEmpty, "left behind: \(left)")
     #expect(!FileManager.default.fileExists(atPath: root + "/etc/pullwarden"))
     #expect(!FileManager.default.fileExists(atPath: root + "/var/lib/pullwarden"))
+  }
+
+  /// A front end without pullwarden-dynamic beside it would install a node whose HTTPS sources fail:
+  /// install-node (through stage-files, which build-deb shares) refuses it and writes nothing.
+  @Test func installNodeRefusesAFrontEndWithoutItsSibling() throws {
+    let scratch = try Scratch()
+    let alone = scratch.path + "/release/pullwarden"
+    try FileManager.default.createDirectory(atPath: scratch.path + "/release", withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: Pullwarden.binary.path, toPath: alone)
+    let root = scratch.path + "/node"
+    try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+    let refused = try Shell.run("scripts/install-node", ["--root", root, "--binary", alone])
+    #expect(refused.status == 1, "\(refused.stdout)\(refused.stderr)")
+    #expect(refused.stderr == "stage-files: \(scratch.path)/release/pullwarden-dynamic is missing: HTTPS calls need it beside \(alone) (scripts/build-release builds both)\n", "\(refused.stderr)")
+    #expect(try FileManager.default.contentsOfDirectory(atPath: root).isEmpty)
   }
 }
 
@@ -216,6 +263,60 @@ enum ScratchRoot {
     return found.stdout.split(separator: "\n").map(String.init)
       .filter { !$0.hasSuffix(" var/lib/dpkg") }
       .sorted { $0.split(separator: " ")[3] < $1.split(separator: " ")[3] }
+  }
+
+  /// Checks that the installed front end finds its sibling where and as the hand-off looks for it:
+  /// pullwarden-dynamic in the directory of the front end's resolved path (what /proc/self/exe names
+  /// when the kubelet or /usr/bin/pullwarden runs it), a regular file of root's that neither group nor
+  /// others can write, in a directory they cannot write either; the front end static (no program
+  /// interpreter) and the sibling dynamic, so they are not swapped; both the same build (`version`,
+  /// what the installed front end printed for --version).
+  static func expectSiblingBesideFrontEnd(in root: String, version: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let resolvedRoot = URL(fileURLWithPath: root).resolvingSymlinksInPath().path
+    let frontEnd = URL(fileURLWithPath: root + "/usr/bin/pullwarden").resolvingSymlinksInPath()
+    #expect(frontEnd.path == resolvedRoot + "/" + PackageEndToEndTests.pluginDirectory + "/pullwarden", sourceLocation: sourceLocation)
+    let directory = frontEnd.deletingLastPathComponent().path
+    let sibling = directory + "/pullwarden-dynamic"
+    for path in [directory, sibling] {
+      let attributes = try FileManager.default.attributesOfItem(atPath: path)
+      let mode = try #require(attributes[.posixPermissions] as? Int, sourceLocation: sourceLocation)
+      #expect((attributes[.ownerAccountID] as? Int) == 0, "\(path) is not root's", sourceLocation: sourceLocation)
+      #expect(mode & 0o022 == 0, "\(path) is writable by group or others (\(String(mode, radix: 8)))", sourceLocation: sourceLocation)
+      let type = attributes[.type] as? FileAttributeType
+      #expect(type == (path == directory ? .typeDirectory : .typeRegular), "\(path) is \(String(describing: type))", sourceLocation: sourceLocation)
+    }
+    for (path, dynamic) in [(frontEnd.path, false), (sibling, true)] {
+      let headers = try Shell.run("/usr/bin/readelf", ["-lW", path])
+      #expect(headers.status == 0, "\(headers.stderr)", sourceLocation: sourceLocation)
+      #expect(headers.stdout.contains("Requesting program interpreter") == dynamic,
+              "\(path) should be \(dynamic ? "dynamically" : "statically") linked", sourceLocation: sourceLocation)
+    }
+    let siblingVersion = try Pullwarden.run(["--version"], binary: URL(fileURLWithPath: sibling))
+    #expect(siblingVersion.status == 0 && siblingVersion.stdout == version, "\(siblingVersion.stdout)\(siblingVersion.stderr)", sourceLocation: sourceLocation)
+  }
+
+  /// The installed front end hands a call with an HTTPS source over to the installed sibling, through
+  /// /usr/bin/pullwarden as an operator would run it: a tokenExchange source whose endpoint nobody
+  /// listens on (port 9) fails to connect, which only pullwarden-dynamic gets as far as (the static
+  /// front end without its sibling says that it is missing, and writes nothing).
+  static func expectHandOff(to root: String, in scratch: Scratch, sourceLocation: SourceLocation = #_sourceLocation) throws {
+    let config = try scratch.write(
+      "hand-off/config.yaml",
+      """
+      recordsDir: records
+      sources:
+        - {name: exchange, type: tokenExchange, matchImages: ["registry.example.com"],
+           endpoint: "https://127.0.0.1:9/token", audience: registry.example.com, username: oauth2}
+      """)
+    let folder = URL(fileURLWithPath: config).deletingLastPathComponent().path
+    let stdin = request(
+      image: "registry.example.com/team/app", extra: ",\"serviceAccountToken\":\"\(makeJWT(expiresIn: 3600))\",\"serviceAccountAnnotations\":{}")
+    let result = try Pullwarden.run(
+      ["provide", "--config", "config.yaml"], stdin: stdin, in: folder, binary: URL(fileURLWithPath: root + "/usr/bin/pullwarden"),
+      sourceLocation: sourceLocation)
+    #expect(result.status == 3 && result.stdout.isEmpty, "\(result.stdout)\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(result.stderr.hasPrefix("pullwarden: token exchange failed: cannot connect"), "\(result.stderr)", sourceLocation: sourceLocation)
+    #expect(!FileManager.default.fileExists(atPath: folder + "/records"), sourceLocation: sourceLocation)
   }
 
   /// Checks that `root` holds exactly the expected files (and no others), each root's with its mode;
