@@ -35,6 +35,31 @@ import Testing
     client.send([HTTPRequest(method: .get, url: try url(path))])[0]
   }
 
+  /// A CA or client file someone else could have written is refused before any connection, as
+  /// config check refuses it.
+  @Test func untrustedTLSFilesAreRefusedBeforeConnecting() throws {
+    let directory = TemporaryDirectory()
+    let bytes = try FileIO.readFile(server.caFile, limit: 1 << 20)
+    let ca = directory.write("ca.pem", String(decoding: bytes, as: UTF8.self))
+    #expect(chmod(ca, 0o664) == 0)
+    let result = try get(client { $0.caFile = ca }, "/health")
+    guard case .failure(let failure) = result else {
+      Issue.record("an untrusted CA file was used")
+      return
+    }
+    #expect(failure.what == "caFile: refusing \(ca): writable by group or others (mode 0664, owner \(FileTrust.userName(UInt32(geteuid()))))")
+    #expect(failure.attempts == 0)
+    #expect(!failure.isOutage)
+    for setting in [\HTTPSettings.clientCertificateFile, \HTTPSettings.clientKeyFile] {
+      let result = try get(client { $0[keyPath: setting] = ca }, "/health")
+      guard case .failure(let failure) = result else {
+        Issue.record("an untrusted client file was used")
+        continue
+      }
+      #expect(failure.what.hasSuffix("refusing \(ca): writable by group or others (mode 0664, owner \(FileTrust.userName(UInt32(geteuid()))))"))
+    }
+  }
+
   @Test func getsJSONOverVerifiedTLS() throws {
     let response = try get(client(), "/health").get()
     #expect(response.status == 200)

@@ -163,8 +163,24 @@ public struct HTTPClient: Sendable {
     return results
   }
 
+  /// The CA file decides whom Pullwarden trusts and the client files whom it claims to be, so they
+  /// are held to the config's standard (`FileTrust`: root's or the running user's, not writable by
+  /// group or others), as `config check` says, before libcurl opens them. A missing file is left to
+  /// libcurl's own error.
+  private func untrustedTLSFile() -> String? {
+    let files = [("caFile", settings.caFile), ("clientCertFile", settings.clientCertificateFile), ("clientKeyFile", settings.clientKeyFile)]
+    for case let (setting, path?) in files {
+      do {
+        try FileTrust.checkPath(path)
+      } catch {
+        return "\(setting): \(error)"
+      }
+    }
+    return nil
+  }
+
   private func perform(_ requests: [HTTPRequest]) -> [Result<HTTPResponse, HTTPFailure>] {
-    if let problem = Curl.load() {
+    if let problem = Curl.load() ?? untrustedTLSFile() {
       return requests.map { .failure(HTTPFailure(what: problem, request: $0.label, attempts: 0)) }
     }
     guard let multi = CurlMulti() else {
