@@ -132,6 +132,29 @@ struct HandOffEndToEndTests {
     #expect(handedOff.stdout.isEmpty)
   }
 
+  /// With the decision log and metrics on, a handed-off call is logged and counted once, by the
+  /// sibling: the static binary writes nothing before it hands off.
+  @Test func aHandedOffCallIsLoggedAndCountedOnce() throws {
+    try scratch.write(
+      "observed.yaml",
+      """
+      recordsDir: records
+      log: {file: {path: log/decisions.jsonl}}
+      metrics: {textfile: metrics/pullwarden.prom}
+      sources:
+        - {name: exchange, type: tokenExchange, matchImages: ["registry.example.com"],
+           endpoint: "https://127.0.0.1:9/token", audience: registry.example.com, username: oauth2}
+      """)
+    let result = try Pullwarden.run(["provide", "--config", "observed.yaml"], stdin: tokenRequest(), in: scratch.path)
+    #expect(result.status == 3)
+    #expect(result.stderr.hasPrefix("pullwarden: token exchange failed: cannot connect"), "\(result.stderr)")
+    let log = try String(contentsOfFile: scratch.path + "/log/decisions.jsonl", encoding: .utf8)
+    #expect(log.split(separator: "\n").count == 1, "\(log)")
+    let metrics = try String(contentsOfFile: scratch.path + "/metrics/pullwarden.prom", encoding: .utf8)
+    let calls = metrics.split(separator: "\n").filter { $0.hasPrefix("pullwarden_provide_calls_total{") }
+    #expect(calls.count == 1 && calls[0].hasSuffix(" 1"), "\(metrics)")
+  }
+
   /// config check says, before any pull, that HTTPS sources would fail without the sibling.
   @Test func configCheckSaysWhenTheSiblingIsMissing() throws {
     let alone = try install(in: "alone", sibling: nil)
