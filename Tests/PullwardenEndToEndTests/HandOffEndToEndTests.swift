@@ -173,6 +173,13 @@ struct HandOffEndToEndTests {
   /// What the static build answers by itself, without the sibling: everything but HTTPS.
   @Test func verifyAndExplainWithoutLiveNeedNoSibling() throws {
     let alone = try install(in: "alone", sibling: nil)
+    let served = try provide(alone, stdin: request(image: "files.example.com/team/app"))
+    #expect(served.status == 0, "\(served.stderr)")
+    let verified = try Pullwarden.run(
+      ["verify", "--records-dir", "records"], stdin: #"{"image":"files.example.com/team/app"}"#, in: scratch.path, binary: alone)
+    #expect(verified.status == 0 || verified.status == 1, "\(verified.stderr)")
+    #expect(verified.stdout.contains("\"mustPull\""), "\(verified.stdout)")
+    #expect(!verified.stderr.contains("pullwarden-dynamic"), "\(verified.stderr)")
     let explained = try Pullwarden.run(
       ["explain", "registry.example.com/team/app", "--config", "config.yaml", "--service-account", "team-a/builder"],
       in: scratch.path, binary: alone)
