@@ -5,7 +5,6 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/auxv.h>
 
 static struct {
   CURLcode (*global_init)(long);
@@ -30,7 +29,13 @@ static pthread_once_t loadOnce = PTHREAD_ONCE_INIT;
 static int loaded;
 static char loadError[512];
 
-int CCurl_loadable(void) { return getauxval(AT_BASE) != 0; }
+// Set by scripts/build-release for its statically linked builds. (Asking the kernel instead, AT_BASE,
+// would misjudge a dynamic build started as `ld-linux-x86-64.so.2 pullwarden-dynamic`.)
+#ifdef PULLWARDEN_STATIC_GLIBC
+int CCurl_loadable(void) { return 0; }
+#else
+int CCurl_loadable(void) { return 1; }
+#endif
 
 static void load(void) {
   if (!CCurl_loadable()) {

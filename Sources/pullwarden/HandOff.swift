@@ -11,25 +11,15 @@ import PullwardenCore
 /// (`DynamicSibling`), which can load libcurl (see CCurl.h for why a static process cannot). Callers
 /// hand off before anything is written, so the sibling does the whole call.
 enum HandOff {
-  /// Set for the sibling: a sibling that cannot make HTTP requests either (a static build installed
-  /// under its name) would otherwise hand the call on to itself forever.
-  static let handedOffVariable = "PULLWARDEN_HANDED_OFF"
-
   /// Replaces this process with the sibling; `standardInput`, when given (what this process already
   /// read from stdin), becomes its standard input. Returns only by throwing.
   static func continueInSibling(standardInput: [UInt8]?) throws(PullwardenError) {
-    if getenv(handedOffVariable) != nil {
-      throw PullwardenError(
-        .source,
-        "HTTPS sources need \(DynamicSibling.name) beside this binary: it handed the call back, so it is not the dynamically linked build; install both files from one release")
-    }
     let (descriptor, path) = try DynamicSibling.open()
     defer { close(descriptor) }
     func failure(_ why: String) -> PullwardenError {
       PullwardenError(.source, "HTTPS sources need \(DynamicSibling.name) beside this binary: \(why)", at: path)
     }
     if let standardInput { try replaceStandardInput(with: standardInput, failure: failure) }
-    setenv(handedOffVariable, "1", 1)
     let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
     fexecve(descriptor, arguments, environ)
     throw failure("cannot run it: \(reason())")

@@ -212,3 +212,20 @@ private let me = FileTrust.userName(UInt32(geteuid()))
     #expect(verifier.decide(VerifyRequest(image: "team/app:v1", imageRef: "sha256:1234"), records: records, now: now).reason == .preloadedImage)
   }
 }
+
+/// The static build runs a sibling only if it is dynamically linked (`DynamicSibling`): a static one
+/// in its place would hand the call on to itself.
+@Suite struct DynamicSiblingTests {
+  private func interpreter(_ path: String) -> Bool {
+    let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+    defer { close(descriptor) }
+    return descriptor >= 0 && DynamicSibling.hasProgramInterpreter(descriptor)
+  }
+
+  @Test func onlyDynamicallyLinkedExecutablesHaveAnInterpreter() {
+    #expect(interpreter("/bin/sh"))
+    #expect(!interpreter("/sbin/ldconfig"))  // statically linked on Debian
+    #expect(!interpreter("/etc/passwd"))
+    #expect(!interpreter("/dev/null"))
+  }
+}

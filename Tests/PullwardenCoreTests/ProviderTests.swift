@@ -243,11 +243,10 @@ final class WarningLog: Sendable {
     #expect(try !plan(mixed, image: "elsewhere.io/app").makesHTTPRequests)
   }
 
+  /// Every type the config accepts, so a new one is listed here too (the protocol has no default).
   @Test func theTypesThatMakeHTTPRequests() {
-    let types: [any CredentialSource.Type] = [
-      DockerConfigSource.self, SecretFilesSource.self, PassthroughSource.self, TokenExchangeSource.self,
-      RegistryTokenSource.self, KubernetesSecretsSource.self,
-    ]
-    #expect(types.filter { $0.makesHTTPRequests }.map { $0.typeName } == ["tokenExchange", "registryToken", "kubernetesSecrets"])
+    let types = PullwardenConfig.sourceTypes
+    #expect(Set(types.filter { $0.makesHTTPRequests }.map { $0.typeName }) == ["tokenExchange", "registryToken", "kubernetesSecrets"])
+    #expect(Set(types.filter { !$0.makesHTTPRequests }.map { $0.typeName }) == ["dockerConfig", "secretFiles", "passthrough"])
   }
 }

@@ -108,12 +108,26 @@ struct HandOffEndToEndTests {
     #expect(!recordsWritten)
   }
 
+  /// The sibling is the file itself, never a symbolic link to one.
+  @Test func aSymbolicLinkInTheSiblingsPlaceIsNotFollowed() throws {
+    let linked = try install(in: "linked", sibling: nil)
+    try FileManager.default.createSymbolicLink(
+      atPath: linked.deletingLastPathComponent().appendingPathComponent("pullwarden-dynamic").path,
+      withDestinationPath: Self.sibling.path)
+    let result = try provide(linked, stdin: tokenRequest())
+    #expect(result.status == 3)
+    #expect(result.stderr.contains("HTTPS sources need pullwarden-dynamic beside this binary: Too many levels of symbolic links"), "\(result.stderr)")
+    #expect(!recordsWritten)
+  }
+
   /// A static build installed as the sibling would hand the call on to itself forever.
   @Test func aStaticSiblingIsNotRunInALoop() throws {
     let wrong = try install(in: "wrong", sibling: Pullwarden.binary)
     let result = try provide(wrong, stdin: tokenRequest())
     #expect(result.status == 3)
-    #expect(result.stderr.contains("it handed the call back, so it is not the dynamically linked build"), "\(result.stderr)")
+    #expect(
+      result.stderr.contains("pullwarden-dynamic beside this binary: it is not a dynamically linked executable; install both files from one release"),
+      "\(result.stderr)")
     #expect(!recordsWritten)
   }
 

@@ -16,8 +16,8 @@
 #include <curl/curl.h>
 #include <stddef.h>
 
-/// Whether this process can load libcurl: 1 when it runs under the dynamic loader, 0 when it is
-/// statically linked (the kernel then passes no interpreter base, AT_BASE 0).
+/// Whether this process can load libcurl: 1 in a dynamically linked build, 0 in a statically linked
+/// one (built with -DPULLWARDEN_STATIC_GLIBC).
 int CCurl_loadable(void);
 
 /// Loads libcurl (once per process; later calls return the first outcome) and runs curl_global_init.

@@ -7,7 +7,7 @@
 /// exist. Returns 0, or -1 with errno set (ENOENT, EINVAL where the file system cannot exchange).
 int CFileSystem_exchange(const char *from, const char *to);
 
-/// A new file that lives in memory only (memfd_create, flags 0: it survives exec). Returns its
+/// A new file that lives in memory only (memfd_create, close-on-exec, not executable). Returns its
 /// descriptor, or -1 with errno set.
 int CFileSystem_memoryFile(const char *name);
 

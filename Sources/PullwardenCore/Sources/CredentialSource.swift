@@ -172,15 +172,13 @@ public protocol CredentialSource: Sendable {
   func credentials(for context: ProvideContext) throws(PullwardenError) -> [SuppliedCredential]
 
   /// Whether asking this type may make HTTP requests (then only a process with `HTTPSupport` can).
+  /// No default: a new type must say, or the static build would not hand its calls off.
   static var makesHTTPRequests: Bool { get }
 }
 
 extension CredentialSource {
   /// The source's `type` value, from an instance.
   public var typeName: String { Self.typeName }
-
-  /// File sources read files only.
-  public static var makesHTTPRequests: Bool { false }
 
   /// Builds a source of this type as an existential (calling `init` through `any
   /// CredentialSource.Type` with typed throws crashes the Swift 6.3 compiler).

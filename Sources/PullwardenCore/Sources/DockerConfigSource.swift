@@ -5,6 +5,7 @@
 /// keyring's credentials).
 public struct DockerConfigSource: CredentialSource {
   public static let typeName = "dockerConfig"
+  public static let makesHTTPRequests = false
   public static let settingKeys = ["path", "format"]
   /// Docker config files are small; anything bigger is a mistake.
   static let sizeLimit = 1 << 20

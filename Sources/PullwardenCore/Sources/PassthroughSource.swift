@@ -7,6 +7,7 @@
 /// `tokenAttributes.cacheType` is `Token`.
 public struct PassthroughSource: ServiceAccountTokenSource {
   public static let typeName = "passthrough"
+  public static let makesHTTPRequests = false
   public static let settingKeys = TokenSettings.keys
   static let mappable = ["username"]
 

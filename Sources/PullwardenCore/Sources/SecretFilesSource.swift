@@ -6,6 +6,7 @@
 /// prints). Each credential keeps its Secret's namespace, name and uid, so pull records can name it.
 public struct SecretFilesSource: CredentialSource {
   public static let typeName = "secretFiles"
+  public static let makesHTTPRequests = false
   public static let settingKeys = ["directory"]
   /// The API server refuses Secrets over 1 MiB; a file holding a List may be larger.
   static let fileSizeLimit = 8 << 20

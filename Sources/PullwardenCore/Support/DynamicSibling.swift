@@ -44,12 +44,38 @@ public enum DynamicSibling {
       problem = "it is not a regular file"
     } else if let untrusted = FileTrust.problem(info, path: path) {
       problem = untrusted.description
+    } else if !hasProgramInterpreter(descriptor) {
+      // A static build in its place would hand the call on to itself, again and again.
+      problem = "it is not a dynamically linked executable; install both files from one release"
     }
     if let problem {
       close(descriptor)
       throw failure(problem)
     }
     return (descriptor, path)
+  }
+
+  /// Whether the open file is a 64-bit ELF executable with a program interpreter (PT_INTERP), as a
+  /// dynamically linked build is and a static one is not. Reads the header and the program headers.
+  static func hasProgramInterpreter(_ descriptor: Int32) -> Bool {
+    var header = [UInt8](repeating: 0, count: 64)
+    guard pread(descriptor, &header, header.count, 0) == header.count, header[0..<4].elementsEqual([0x7F, 0x45, 0x4C, 0x46]),
+      header[4] == 2, header[5] == 1 || header[5] == 2
+    else { return false }
+    let littleEndian = header[5] == 1
+    func field(_ bytes: [UInt8], at offset: Int, size: Int) -> Int {
+      (0..<size).reduce(0) { value, index in
+        value | Int(bytes[offset + (littleEndian ? index : size - 1 - index)]) << (8 * index)
+      }
+    }
+    let tableOffset = field(header, at: 32, size: 8)
+    let entrySize = field(header, at: 54, size: 2)
+    let count = field(header, at: 56, size: 2)
+    guard entrySize >= 4, (1...512).contains(count), tableOffset > 0 else { return false }
+    var table = [UInt8](repeating: 0, count: entrySize * count)
+    guard pread(descriptor, &table, table.count, off_t(tableOffset)) == table.count else { return false }
+    let interpreter = 3  // PT_INTERP
+    return (0..<count).contains { field(table, at: $0 * entrySize, size: 4) == interpreter }
   }
 
   /// The running binary's path, from the kernel (symbolic links such as /usr/bin/pullwarden resolved).
