@@ -337,6 +337,18 @@ import Testing
     #expect(!host.exists("etc/pullwarden") && !host.exists("usr"))
   }
 
+  /// A sibling that cannot be written (here a directory stands in its place; a full disk fails the
+  /// same step) stops the install before the front end is written: the kubelet never runs a new
+  /// front end beside a missing or truncated sibling.
+  @Test func aSiblingThatCannotBeWrittenStopsTheInstallBeforeTheFrontEnd() throws {
+    let host = try Host(files: ["etc/default/kubelet": "KUBELET_EXTRA_ARGS=\n", Self.pluginSibling + "/in-the-way": "x"])
+    let stopped = try host.run(["install"])
+    #expect(stopped.status == 2, "\(stopped.stdout)\(stopped.stderr)")
+    #expect(stopped.stderr.contains("pullwarden-node-installer: cannot write /\(Self.pluginSibling)"), "\(stopped.stderr)")
+    #expect(!host.exists(Self.pluginBinary))
+    #expect(try host.read(Self.pluginSibling + "/in-the-way") == "x")
+  }
+
   @Test func noKubeletUnitMeansFilesOnly() throws {
     let host = try Host(files: [:])
     let installed = try host.run(["install"])

@@ -202,6 +202,28 @@ import Testing
   }
 }
 
+extension PackageEndToEndTests {
+  /// A sibling that cannot be installed (a directory in its place; a full disk fails the same step)
+  /// stops install-node before the front end goes in: the kubelet never runs a new front end beside a
+  /// missing or truncated sibling.
+  @Test func installNodeStopsBeforeTheFrontEndWhenTheSiblingCannotBeWritten() throws {
+    let scratch = try Scratch()
+    let release = scratch.path + "/release"
+    try FileManager.default.createDirectory(atPath: release, withIntermediateDirectories: true)
+    try FileManager.default.copyItem(atPath: Pullwarden.binary.path, toPath: release + "/pullwarden")
+    try FileManager.default.copyItem(atPath: (TwoFileRelease.isTested ? TwoFileRelease.sibling : Pullwarden.binary).path, toPath: release + "/pullwarden-dynamic")
+    let root = scratch.path + "/node"
+    let plugins = "usr/libexec/kubernetes/kubelet-plugins/credential-provider/exec"
+    try FileManager.default.createDirectory(atPath: "\(root)/\(plugins)/pullwarden-dynamic", withIntermediateDirectories: true)
+    try scratch.write("node/\(plugins)/pullwarden-dynamic/in-the-way", "x")
+    let stopped = try Shell.run("scripts/install-node", ["--root", root, "--binary", release + "/pullwarden"])
+    #expect(stopped.status == 1, "\(stopped.stdout)\(stopped.stderr)")
+    #expect(stopped.stderr.hasSuffix("install-node: cannot install /\(plugins)/pullwarden-dynamic; stopped (files before it in the order are installed)\n"), "\(stopped.stderr)")
+    #expect(!FileManager.default.fileExists(atPath: "\(root)/\(plugins)/pullwarden"))
+    #expect(FileManager.default.fileExists(atPath: "\(root)/\(plugins)/pullwarden-dynamic/in-the-way"))
+  }
+}
+
 /// Runs the repository's scripts and system tools.
 enum Shell {
   static let repository = Pullwarden.fixtures.deletingLastPathComponent()
