@@ -55,7 +55,7 @@ enum ExplainCommand {
     // The calls --live makes need libcurl: a static build continues in pullwarden-dynamic, before
     // reading the request (stdin stays unread for it). Without it, the explanation goes on and shows
     // each call failing.
-    if live, !HTTPSupport.isAvailable, loaded.sources.contains(where: { type(of: $0).makesHTTPRequests }) {
+    if live, !HTTPSupport.isAvailable, loaded.sources.contains(where: \.makesHTTPRequests) {
       do {
         try HandOff.continueInSibling(standardInput: nil)
       } catch {

@@ -16,9 +16,7 @@ enum HandOff {
   static func continueInSibling(standardInput: [UInt8]?) throws(PullwardenError) {
     let (descriptor, path) = try DynamicSibling.open()
     defer { close(descriptor) }
-    func failure(_ why: String) -> PullwardenError {
-      PullwardenError(.source, "HTTPS sources need \(DynamicSibling.name) beside this binary: \(why)", at: path)
-    }
+    func failure(_ why: String) -> PullwardenError { DynamicSibling.failure(why, at: path) }
     if let standardInput { try replaceStandardInput(with: standardInput, failure: failure) }
     let arguments = CommandLine.arguments.map { strdup($0) } + [nil]
     fexecve(descriptor, arguments, environ)
@@ -33,12 +31,8 @@ enum HandOff {
     let file = CFileSystem_memoryFile("pullwarden-request")
     guard file >= 0 else { throw failure("cannot pass the request on: memfd_create: \(reason())") }
     defer { close(file) }
-    var offset = 0
-    while offset < bytes.count {
-      let written = bytes.withUnsafeBytes { write(file, $0.baseAddress! + offset, bytes.count - offset) }
-      if written < 0 && errno == EINTR { continue }
-      guard written > 0 else { throw failure("cannot pass the request on: write: \(reason())") }
-      offset += written
+    guard bytes.withUnsafeBytes({ writeAll(fd: file, buffer: $0) }) else {
+      throw failure("cannot pass the request on: write: \(reason())")
     }
     guard lseek(file, 0, SEEK_SET) == 0, dup2(file, 0) == 0 else {
       throw failure("cannot pass the request on: \(reason())")

@@ -79,16 +79,7 @@ enum StandardStreams {
 
   @discardableResult
   private static func write(fd: Int32, _ bytes: [UInt8]) -> Bool {
-    var offset = 0
-    while offset < bytes.count {
-      let written = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, bytes.count - offset) }
-      if written < 0 {
-        if errno == EINTR { continue }
-        return false
-      }
-      offset += written
-    }
-    return true
+    bytes.withUnsafeBytes { writeAll(fd: fd, buffer: $0) }
   }
 }
 

@@ -65,7 +65,7 @@ extension Checker {
   /// A statically linked pullwarden hands the sources that make HTTPS requests to
   /// pullwarden-dynamic: whether it could, said once, for the first such source.
   mutating func checkDynamicSibling() {
-    guard !HTTPSupport.isAvailable, let source = config.sources.first(where: { type(of: $0).makesHTTPRequests }) else { return }
+    guard !HTTPSupport.isAvailable, let source = config.sources.first(where: \.makesHTTPRequests) else { return }
     do {
       close(try DynamicSibling.open().descriptor)
     } catch {

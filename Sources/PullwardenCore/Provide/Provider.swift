@@ -36,7 +36,7 @@ public struct Provider: Sendable {
     public var consulted: [any CredentialSource]
 
     /// Whether a source to be asked may make HTTP requests.
-    public var makesHTTPRequests: Bool { consulted.contains { type(of: $0).makesHTTPRequests } }
+    public var makesHTTPRequests: Bool { consulted.contains { $0.makesHTTPRequests } }
   }
 
   public func plan(for request: CredentialProviderRequest) -> Plan {

@@ -180,6 +180,9 @@ extension CredentialSource {
   /// The source's `type` value, from an instance.
   public var typeName: String { Self.typeName }
 
+  /// Whether asking this source may make HTTP requests, from an instance.
+  public var makesHTTPRequests: Bool { Self.makesHTTPRequests }
+
   /// Builds a source of this type as an existential (calling `init` through `any
   /// CredentialSource.Type` with typed throws crashes the Swift 6.3 compiler).
   static func make(common: SourceCommon, settings: ObjectReader, baseDirectory: String) throws(PullwardenError)

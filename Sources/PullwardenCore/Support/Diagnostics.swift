@@ -81,7 +81,7 @@ public struct Diagnostics: Sendable {
 
 /// Writes the whole buffer, retrying on short writes and EINTR. Returns false on any other error.
 @discardableResult
-func writeAll(fd: Int32, buffer: UnsafeRawBufferPointer) -> Bool {
+public func writeAll(fd: Int32, buffer: UnsafeRawBufferPointer) -> Bool {
   var offset = 0
   while offset < buffer.count {
     let written = write(fd, buffer.baseAddress! + offset, buffer.count - offset)

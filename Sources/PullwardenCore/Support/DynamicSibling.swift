@@ -22,9 +22,7 @@ public enum DynamicSibling {
     }
     let directory = FileIO.directoryName(ownPath)
     let path = directory + "/" + name
-    func failure(_ why: String) -> PullwardenError {
-      PullwardenError(.source, "HTTPS sources need \(name) beside this binary: \(why)", at: path)
-    }
+    func failure(_ why: String) -> PullwardenError { Self.failure(why, at: path) }
     let directoryDescriptor = Glibc.open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
     guard directoryDescriptor >= 0 else { throw failure("cannot open \(directory): \(reason())") }
     defer { close(directoryDescriptor) }
@@ -53,6 +51,11 @@ public enum DynamicSibling {
       throw failure(problem)
     }
     return (descriptor, path)
+  }
+
+  /// What is wrong with the sibling at `path`, as every caller words it.
+  public static func failure(_ why: String, at path: String) -> PullwardenError {
+    PullwardenError(.source, "HTTPS sources need \(name) beside this binary: \(why)", at: path)
   }
 
   /// Whether the open file is a 64-bit ELF executable with a program interpreter (PT_INTERP), as a
