@@ -94,6 +94,18 @@ import Testing
     #expect(codes(ConfigCheck.run(configPath: scratch.path + "/config.yaml"), .error) == ["untrusted-file"])
   }
 
+  /// A CA or client file someone else could have written is refused by provide (HTTPClient), so
+  /// config check says so first.
+  @Test func untrustedTLSFilesAreErrors() {
+    let config = "recordsDir: records\nsources:\n  - {name: x, type: tokenExchange, matchImages: [c.io], endpoint: \"https://sts.example.com\", username: u, caFile: ca.pem, clientCertFile: c.pem, clientKeyFile: k.pem}\n"
+    let report = check(config, files: ["ca.pem": "ca", "c.pem": "cert", "k.pem": "key"])
+    #expect(report.errors.isEmpty, "\(report.findings)")
+    for name in ["ca.pem", "c.pem", "k.pem"] { chmod(scratch.path + "/" + name, 0o660) }
+    let untrusted = ConfigCheck.run(configPath: scratch.path + "/config.yaml")
+    #expect(codes(untrusted, .error) == Array(repeating: "untrusted-file", count: 3), "\(untrusted.findings)")
+    #expect(untrusted.errors.allSatisfy { $0.message.contains("writable by group or others (mode 0660") })
+  }
+
   @Test func brokenDockerConfigsSecretFilesAndKubeconfigsAreErrors() {
     let report = check(
       """

@@ -182,11 +182,12 @@ extension Checker {
     }
   }
 
-  /// Reports a file that cannot be opened for reading; returns whether it can.
+  /// Reports a TLS file (CA, client certificate or key) that cannot be read or trusted, as the HTTP
+  /// client refuses it at provide time (FileTrust); returns whether it can be used.
   @discardableResult
   private mutating func checkReadable(_ path: String, what: String, setting: String?, index: Int, key: String?, file other: String? = nil) -> Bool {
     do {
-      _ = try FileIO.readFile(path, limit: 16 << 20)
+      _ = try FileIO.readFile(path, limit: 16 << 20, trusted: true)
       return true
     } catch {
       let line = key.flatMap { settingLine(index, $0) }
